@@ -1,0 +1,61 @@
+"""Every layout change between scratch, Keras and PyTorch, in one place.
+
+scratch: dense W (in, out); conv W (F, C, KH, KW) = OIHW; images NCHW; Flatten order (c, h, w).
+Keras:   dense kernel (in, out); conv kernel (KH, KW, C, F) = HWIO; images NHWC; Flatten (h, w, c).
+PyTorch: Linear weight (out, in); conv weight OIHW; images NCHW; flatten (c, h, w).
+
+All functions are pure transpositions/reshapes (exact: they move numbers, never round them).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def dense_to_torch(W: np.ndarray) -> np.ndarray:
+    """scratch/Keras (in, out) -> PyTorch (out, in)."""
+    return np.ascontiguousarray(W.T)
+
+
+def dense_from_torch(w: np.ndarray) -> np.ndarray:
+    """PyTorch (out, in) -> scratch/Keras (in, out)."""
+    return np.ascontiguousarray(w.T)
+
+
+def conv_to_keras(W: np.ndarray) -> np.ndarray:
+    """OIHW (F, C, KH, KW) -> HWIO (KH, KW, C, F)."""
+    return np.ascontiguousarray(W.transpose(2, 3, 1, 0))
+
+
+def conv_from_keras(K: np.ndarray) -> np.ndarray:
+    """HWIO (KH, KW, C, F) -> OIHW (F, C, KH, KW)."""
+    return np.ascontiguousarray(K.transpose(3, 2, 0, 1))
+
+
+def nchw_to_nhwc(x: np.ndarray) -> np.ndarray:
+    """(N, C, H, W) -> (N, H, W, C); arrays of other ranks pass through."""
+    return np.ascontiguousarray(x.transpose(0, 2, 3, 1)) if x.ndim == 4 else x
+
+
+def nhwc_to_nchw(x: np.ndarray) -> np.ndarray:
+    """(N, H, W, C) -> (N, C, H, W); arrays of other ranks pass through."""
+    return np.ascontiguousarray(x.transpose(0, 3, 1, 2)) if x.ndim == 4 else x
+
+
+def flat_hwc_to_chw(f: np.ndarray, chw: tuple[int, int, int]) -> np.ndarray:
+    """Flattened features in Keras (h, w, c) order -> scratch/PyTorch (c, h, w) order."""
+    c, h, w = chw
+    return np.ascontiguousarray(f.reshape(-1, h, w, c).transpose(0, 3, 1, 2).reshape(f.shape[0], -1))
+
+
+def flat_chw_to_hwc(f: np.ndarray, chw: tuple[int, int, int]) -> np.ndarray:
+    """Flattened features in (c, h, w) order -> Keras (h, w, c) order."""
+    c, h, w = chw
+    return np.ascontiguousarray(f.reshape(-1, c, h, w).transpose(0, 2, 3, 1).reshape(f.shape[0], -1))
+
+
+def dense_rows_chw_to_hwc(W: np.ndarray, chw: tuple[int, int, int]) -> np.ndarray:
+    """Permute the rows of a Dense kernel that follows a (c, h, w) Flatten so that it gives the
+    same outputs after a Keras (h, w, c) Flatten: W (C*H*W, O) -> (H*W*C, O)."""
+    c, h, w = chw
+    return np.ascontiguousarray(W.reshape(c, h, w, -1).transpose(1, 2, 0, 3).reshape(c * h * w, -1))

@@ -1,0 +1,94 @@
+"""Argument checks shared by every scratch component.
+
+Each check raises ``ValueError`` naming the argument, what was given and what was expected, so a
+mistake is reported where it is made instead of as a broadcasting error three layers later.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def as_float_dtype(dtype: object, name: str = "dtype") -> np.dtype:
+    """Return ``dtype`` as a NumPy dtype, accepting only float32 and float64."""
+    try:
+        dt = np.dtype(dtype)  # type: ignore[call-overload]
+    except TypeError as err:
+        raise ValueError(f"{name}: expected 'float32' or 'float64', got {dtype!r}") from err
+    if dt not in FLOAT_DTYPES:
+        raise ValueError(f"{name}: expected 'float32' or 'float64', got {dt.name!r}")
+    return dt
+
+
+def check_array(
+    x: object,
+    name: str,
+    *,
+    dtype: np.dtype | None = None,
+    ndim: int | Sequence[int] | None = None,
+    finite: bool = True,
+) -> np.ndarray:
+    """Check that ``x`` is a NumPy array of the expected dtype and rank, without copying it."""
+    if not isinstance(x, np.ndarray):
+        raise ValueError(f"{name}: expected a numpy.ndarray, got {type(x).__name__}")
+    if dtype is not None and x.dtype != dtype:
+        raise ValueError(
+            f"{name}: expected dtype {np.dtype(dtype).name} (the layer's dtype), got {x.dtype.name}; "
+            f"convert with x.astype({np.dtype(dtype).name!r}) or build the layer with dtype={x.dtype.name!r}"
+        )
+    if ndim is not None:
+        allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
+        if x.ndim not in allowed:
+            want = " or ".join(f"{d}-D" for d in allowed)
+            raise ValueError(f"{name}: expected a {want} array, got shape {x.shape}")
+    if finite and x.dtype.kind == "f" and not np.isfinite(x).all():
+        bad = int(np.size(x) - np.count_nonzero(np.isfinite(x)))
+        raise ValueError(f"{name}: expected finite values, got {bad} NaN or infinite entries")
+    return x
+
+
+def check_shape(x: np.ndarray, expected: tuple[int, ...], name: str) -> None:
+    """Check that ``x.shape == expected``."""
+    if x.shape != tuple(expected):
+        raise ValueError(f"{name}: expected shape {tuple(expected)}, got {x.shape}")
+
+
+def check_positive_int(value: object, name: str) -> int:
+    """Return ``value`` as an int if it is a positive integer."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name}: expected a positive integer, got {value!r}")
+    return int(value)
+
+
+def check_pair(value: object, name: str, *, minimum: int = 1) -> tuple[int, int]:
+    """Accept ``k`` or ``(kh, kw)`` and return ``(kh, kw)``, each an int >= ``minimum``."""
+    pair = (value, value) if isinstance(value, (int, np.integer)) else value
+    ok = (
+        isinstance(pair, (tuple, list))
+        and len(pair) == 2
+        and all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= minimum for v in pair)
+    )
+    if not ok:
+        raise ValueError(f"{name}: expected an int >= {minimum} or a pair of them, got {value!r}")
+    return int(pair[0]), int(pair[1])
+
+
+def check_probability(value: object, name: str, *, closed_right: bool = False) -> float:
+    """Return ``value`` as a float in [0, 1) (or [0, 1] with ``closed_right``)."""
+    ok = isinstance(value, (int, float, np.floating)) and not isinstance(value, bool)
+    v = float(value) if ok else float("nan")  # type: ignore[arg-type]
+    if not ok or not (0.0 <= v < 1.0 or (closed_right and v == 1.0)):
+        interval = "[0, 1]" if closed_right else "[0, 1)"
+        raise ValueError(f"{name}: expected a number in {interval}, got {value!r}")
+    return v
+
+
+def check_choice(value: object, name: str, choices: Sequence[str]) -> str:
+    """Return ``value`` if it is one of ``choices``."""
+    if value not in choices:
+        raise ValueError(f"{name}: expected one of {', '.join(map(repr, choices))}, got {value!r}")
+    return value  # type: ignore[return-value]

@@ -1,0 +1,125 @@
+"""Sliding windows, padding arithmetic, im2col and col2im for NCHW images.
+
+``windows`` is a zero-copy strided view; ``im2col`` copies it once into the matrix BLAS wants;
+``col2im`` scatters back with one vectorised add per kernel offset (KH*KW adds), never a Python
+loop over the batch or over output pixels.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from scratch._checks import check_choice, check_pair
+
+Pads = tuple[int, int, int, int]  # (top, bottom, left, right)
+
+
+def resolve_padding(
+    padding: int | tuple[int, int] | str,
+    in_hw: tuple[int, int],
+    kernel: tuple[int, int],
+    stride: tuple[int, int],
+) -> Pads:
+    """Translate a padding argument into explicit (top, bottom, left, right) amounts.
+
+    * int p or (ph, pw): symmetric, as PyTorch and the textbook.
+    * ``"valid"``: no padding.
+    * ``"same"``: TensorFlow/Keras rule, out = ceil(H / s), P = max((out - 1)*s + k - H, 0),
+      top = P // 2, bottom = P - top: the odd extra row/column goes to the bottom/right, which a
+      symmetric integer padding cannot express (k even, or s = 2 on an even H).
+    """
+    if isinstance(padding, str):
+        check_choice(padding, "padding", ("valid", "same"))
+        if padding == "valid":
+            return (0, 0, 0, 0)
+        pads = []
+        for size, k, s in zip(in_hw, kernel, stride, strict=True):
+            out = -(-size // s)  # ceil(size / s)
+            total = max((out - 1) * s + k - size, 0)
+            pads.extend([total // 2, total - total // 2])
+        return (pads[0], pads[1], pads[2], pads[3])
+    ph, pw = check_pair(padding, "padding", minimum=0)
+    return (ph, ph, pw, pw)
+
+
+def output_size(
+    in_hw: tuple[int, int], kernel: tuple[int, int], stride: tuple[int, int], pads: Pads, *, truncate: bool
+) -> tuple[int, int]:
+    """(OH, OW) = (H + top + bottom - KH) / SH + 1, and likewise for W.
+
+    Raises ValueError if the kernel is larger than the padded input, or if the division is not
+    exact and ``truncate`` is False (frameworks silently drop the last rows/columns; the textbook's
+    reshape breaks).
+    """
+    out = []
+    for axis, size, k, s, (p0, p1) in zip(
+        ("height", "width"), in_hw, kernel, stride, (pads[:2], pads[2:]), strict=True
+    ):
+        padded = size + p0 + p1
+        if k > padded:
+            raise ValueError(
+                f"kernel_size: the kernel {axis} {k} is larger than the padded input {axis} {padded} "
+                f"(input {size}, padding {p0}+{p1}); use a smaller kernel or more padding"
+            )
+        if (padded - k) % s and not truncate:
+            raise ValueError(
+                f"stride: the output {axis} ({padded} - {k}) / {s} + 1 is not an integer "
+                f"(input {size}, padding {p0}+{p1}); change padding or stride, or pass truncate=True "
+                "to drop the trailing rows/columns as Keras 'valid' and PyTorch do"
+            )
+        out.append((padded - k) // s + 1)
+    return out[0], out[1]
+
+
+def pad(x: np.ndarray, pads: Pads, value: float = 0.0) -> np.ndarray:
+    """Pad the two spatial axes of an NCHW array (returns ``x`` itself when there is no padding)."""
+    if not any(pads):
+        return x
+    top, bottom, left, right = pads
+    return np.pad(x, ((0, 0), (0, 0), (top, bottom), (left, right)), constant_values=value)
+
+
+def windows(
+    xp: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int], out_hw: tuple[int, int]
+) -> np.ndarray:
+    """Read-only strided view (N, C, OH, OW, KH, KW) of a padded NCHW array; no copy."""
+    n, c = xp.shape[:2]
+    sn, sc, sh, sw = xp.strides
+    shape = (n, c, out_hw[0], out_hw[1], kernel[0], kernel[1])
+    strides = (sn, sc, sh * stride[0], sw * stride[1], sh, sw)
+    return as_strided(xp, shape=shape, strides=strides, writeable=False)
+
+
+def im2col(
+    xp: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int], out_hw: tuple[int, int]
+) -> np.ndarray:
+    """Padded (N, C, Hp, Wp) -> (N*OH*OW, C*KH*KW), rows in (n, oh, ow) order, columns (c, kh, kw)."""
+    win = windows(xp, kernel, stride, out_hw)
+    n, c, oh, ow, kh, kw = win.shape
+    return win.transpose(0, 2, 3, 1, 4, 5).reshape(n * oh * ow, c * kh * kw)  # one copy
+
+
+def col2im(
+    cols: np.ndarray,
+    padded_shape: tuple[int, int, int, int],
+    kernel: tuple[int, int],
+    stride: tuple[int, int],
+    out_hw: tuple[int, int],
+) -> np.ndarray:
+    """Adjoint of ``im2col``: (N*OH*OW, C*KH*KW) -> padded (N, C, Hp, Wp), overlaps summed."""
+    n, c = padded_shape[:2]
+    (kh, kw), (sh, sw), (oh, ow) = kernel, stride, out_hw
+    # (N*OH*OW, C*KH*KW) -> (KH, KW, N, C, OH, OW): one contiguous slab per kernel offset
+    slabs = np.ascontiguousarray(cols.reshape(n, oh, ow, c, kh, kw).transpose(4, 5, 0, 3, 1, 2))
+    out = np.zeros(padded_shape, dtype=cols.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            out[:, :, i : i + sh * oh : sh, j : j + sw * ow : sw] += slabs[i, j]
+    return out
+
+
+def unpad(xp: np.ndarray, pads: Pads) -> np.ndarray:
+    """Inverse of ``pad``: crop the spatial padding (a view)."""
+    top, bottom, left, right = pads
+    return xp[:, :, top : xp.shape[2] - bottom, left : xp.shape[3] - right]

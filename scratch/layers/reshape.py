@@ -1,0 +1,30 @@
+"""Flatten."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from scratch.layers.base import Layer
+
+
+class Flatten(Layer):
+    """(N, d1, d2, ...) -> (N, d1*d2*...) in row-major order; backward restores the shape.
+
+    On NCHW images the features come out in (c, h, w) order, as PyTorch's ``flatten(x, 1)`` and
+    the textbook's reshape. Keras works on NHWC and its ``Flatten`` gives (h, w, c) order (even
+    with ``data_format="channels_first"``, which transposes to channels-last first), so the Dense
+    layer after it needs its rows permuted: see ``reference.layouts``.
+    """
+
+    def forward(self, x: np.ndarray, *, training: bool) -> np.ndarray:
+        self._check_input(x)
+        if x.ndim < 2:
+            raise ValueError(f"x: expected a batch of shape (N, ...) with at least 2 axes, got {x.shape}")
+        self._in_shape = x.shape
+        y = x.reshape(x.shape[0], -1)  # (N, C, H, W) -> (N, C*H*W)
+        self._out_shape = y.shape
+        return y.copy()  # never hand out a view of the caller's array
+
+    def backward(self, dy: np.ndarray) -> np.ndarray:
+        self._check_upstream(dy)
+        return dy.reshape(self._in_shape).copy()  # (N, C*H*W) -> (N, C, H, W)

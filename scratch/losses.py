@@ -1,0 +1,159 @@
+"""Losses: ``forward(y, t) -> 0-d array`` (batch mean unless stated) and ``backward(dout) -> dy``.
+
+Labels ``t`` are either integer class indices of shape (N,) or one-hot / probability rows of
+shape (N, K) (rows non-negative, summing to 1).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from scratch._checks import check_array, check_choice, check_shape
+
+#: The textbook's ``delta`` added inside the log, and Keras's ``keras.config.epsilon()`` clip value.
+TEXTBOOK_DELTA = 1e-7
+KERAS_EPSILON = 1e-7
+
+
+def _labels(t: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Validate labels against predictions (N, K) and return them as float rows (N, K) of y's dtype."""
+    n, k = y.shape
+    if not isinstance(t, np.ndarray):
+        raise ValueError(f"t: expected a numpy.ndarray of labels, got {type(t).__name__}")
+    if t.ndim == 1 and t.dtype.kind in "iu":
+        check_shape(t, (n,), "t")
+        if t.size and (t.min() < 0 or t.max() >= k):
+            bad = t[(t < 0) | (t >= k)][0]
+            raise ValueError(f"t: class labels must lie in [0, {k - 1}] for {k} classes, got {bad}")
+        return np.eye(k, dtype=y.dtype)[t]
+    if t.ndim == 2:
+        check_array(t, "t", dtype=y.dtype)
+        check_shape(t, (n, k), "t")
+        if (t < 0).any() or not np.allclose(t.sum(axis=1), 1, rtol=0, atol=1e-6):
+            raise ValueError("t: one-hot / probability rows must be non-negative and sum to 1")
+        return t
+    raise ValueError(
+        f"t: expected integer labels of shape ({n},) or one-hot rows of shape ({n}, {k}) in {y.dtype.name}, "
+        f"got {t.dtype.name} array of shape {t.shape}"
+    )
+
+
+class _Loss:
+    """Shared checks: predictions are a finite float (N, K) array; backward needs a forward first."""
+
+    def _check(self, y: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        check_array(y, "y", ndim=2)
+        if y.dtype.kind != "f":
+            raise ValueError(f"y: expected float32 or float64 predictions, got {y.dtype.name}")
+        return y, _labels(t, y)
+
+    def _dout(self, dout) -> np.floating:
+        if not hasattr(self, "_grad"):
+            raise RuntimeError(f"{type(self).__name__}.backward called before forward")
+        dout = np.asarray(dout)
+        if dout.shape != () or not np.isfinite(dout):
+            raise ValueError(f"dout: expected a finite scalar, got {dout!r}")
+        return dout.astype(self._grad.dtype)
+
+    def backward(self, dout: float = 1.0) -> np.ndarray:
+        """dL/dy scaled by the upstream scalar ``dout``."""
+        return self._grad * self._dout(dout)
+
+
+class SoftmaxCrossEntropy(_Loss):
+    """Softmax then cross-entropy on logits x (the textbook's ``SoftmaxWithLoss``)::
+
+        L  = -(1/N) * sum_n sum_k t_nk * log_softmax(x)_nk
+        dx = (softmax(x) - t) / N
+
+    Framework notes: Keras ``CategoricalCrossentropy(from_logits=True)`` /
+    ``SparseCategoricalCrossentropy(from_logits=True)``; PyTorch ``nn.CrossEntropyLoss`` (logits;
+    class indices or probability targets). No epsilon anywhere.
+    """
+
+    def forward(self, x: np.ndarray, t: np.ndarray) -> np.ndarray:
+        x, t1 = self._check(x, t)
+        z = x - x.max(axis=1, keepdims=True)
+        log_p = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+        n = x.shape[0]
+        self._grad = (np.exp(log_p) - t1) / n
+        return -(t1 * log_p).sum() / n
+
+
+class CrossEntropy(_Loss):
+    """Cross-entropy on probabilities p (the output of a softmax), two semantics.
+
+    ``semantics="textbook"`` (``cross_entropy_error``; PyTorch ``NLLLoss`` on ``log(p + 1e-7)``)::
+
+        L = -(1/N) * sum t * log(p + delta),   dL/dp = -t / (p + delta) / N,   delta = 1e-7
+
+    ``semantics="keras"`` with one-hot rows (``CategoricalCrossentropy(from_logits=False)``)::
+
+        q = clip(p / sum(p), eps, 1 - eps),    L = -(1/N) * sum t * log q
+
+    ``semantics="keras"`` with integer labels (``SparseCategoricalCrossentropy``): clip first, then
+    renormalise through a log-softmax::
+
+        c = clip(p, eps, 1 - eps),             L = -(1/N) * sum_n (log c_ny - log sum_j c_nj)
+
+    The gradient follows the clip (zero where clipped, passed at the bounds) and the renormalisation.
+    eps = ``keras.config.epsilon()`` = 1e-7.
+    """
+
+    def __init__(self, semantics: str) -> None:
+        self.semantics = check_choice(semantics, "semantics", ("textbook", "keras"))
+
+    def forward(self, p: np.ndarray, t: np.ndarray) -> np.ndarray:
+        p, t1 = self._check(p, t)
+        n = p.shape[0]
+        if self.semantics == "textbook":
+            q = p + p.dtype.type(TEXTBOOK_DELTA)
+            self._grad = -t1 / q / n
+            return -(t1 * np.log(q)).sum() / n
+        eps = p.dtype.type(KERAS_EPSILON)
+        if t.ndim == 2:  # categorical: renormalise, then clip
+            s = p.sum(axis=1, keepdims=True)
+            q = p / s
+            inside = (q >= eps) & (q <= 1 - eps)
+            qc = np.clip(q, eps, 1 - eps)
+            g = np.where(inside, -t1 / qc, 0)  # dL_n/dq
+            self._grad = (g - (g * q).sum(axis=1, keepdims=True)) / s / n
+            return -(t1 * np.log(qc)).sum() / n
+        # sparse: clip, then log-softmax of log(c)
+        inside = (p >= eps) & (p <= 1 - eps)
+        c = np.clip(p, eps, 1 - eps)
+        sc = c.sum(axis=1, keepdims=True)
+        dz = c / sc - t1  # dL_n/d(log c)
+        self._grad = np.where(inside, dz / c, 0) / n
+        return -(t1 * (np.log(c) - np.log(sc))).sum() / n
+
+
+class MeanSquaredError(_Loss):
+    """L = mean over all elements of (y - t)^2; dy = 2 (y - t) / size.
+
+    Keras ``MeanSquaredError()`` and PyTorch ``MSELoss(reduction="mean")`` (equal for (N, K)
+    predictions). ``t`` must have y's shape and dtype.
+    """
+
+    def _check(self, y, t):
+        check_array(y, "y", ndim=2)
+        check_array(t, "t", dtype=y.dtype)
+        check_shape(t, y.shape, "t")
+        return y, t
+
+    def forward(self, y: np.ndarray, t: np.ndarray) -> np.ndarray:
+        y, t = self._check(y, t)
+        d = y - t
+        self._grad = 2 * d / d.size
+        return (d * d).sum() / d.size
+
+
+class SumSquaredError(MeanSquaredError):
+    """The textbook's ``sum_squared_error``: L = 0.5 * sum (y - t)^2 (a sum over the whole batch,
+    not a mean); dy = y - t. Equals 0.5 * PyTorch ``MSELoss(reduction="sum")``."""
+
+    def forward(self, y: np.ndarray, t: np.ndarray) -> np.ndarray:
+        y, t = self._check(y, t)
+        d = y - t
+        self._grad = d
+        return 0.5 * (d * d).sum()
