@@ -77,6 +77,13 @@ class TorchLayerTwin:
     def buffers(self) -> dict[str, np.ndarray]:
         return {k: conv(b.detach().numpy().copy()) for k, (b, conv) in self.buffers_.items()}
 
+    def set_buffers(self, values: dict[str, np.ndarray]) -> None:
+        """Overwrite running statistics (scratch names and layout; all buffers are 1-D)."""
+        torch = frameworks.torch()
+        with torch.no_grad():
+            for k, (b, _) in self.buffers_.items():
+                b.copy_(torch.from_numpy(np.array(values[k])))
+
 
 @dataclass
 class KerasLayerTwin:
@@ -126,6 +133,11 @@ class KerasLayerTwin:
 
     def buffers(self) -> dict[str, np.ndarray]:
         return {k: conv(v.numpy().copy()) for k, (v, conv) in self.buffers_.items()}
+
+    def set_buffers(self, values: dict[str, np.ndarray]) -> None:
+        """Overwrite running statistics (scratch names and layout; all buffers are 1-D)."""
+        for k, (v, _) in self.buffers_.items():
+            v.assign(np.array(values[k]))
 
 
 @dataclass
