@@ -190,8 +190,10 @@ BATCHNORM = [
 
 def dropout(id, summary, inverted, script, rate=0.3):
     known = [] if inverted else [K.textbook_dropout("keras", rate), K.textbook_dropout("torch", rate)]
-    return layer(f"dropout/{id}", ("Dropout",), summary, lambda dtype: L.Dropout(rate, inverted=inverted, dtype=dtype),
-                 normal((16, 20)), script, known=known)
+    def make(dtype):
+        return L.Dropout(rate, inverted=inverted, rng=np.random.default_rng(0), dtype=dtype)
+
+    return layer(f"dropout/{id}", ("Dropout",), summary, make, normal((16, 20)), script, known=known)
 
 
 DROPOUT = [

@@ -10,6 +10,8 @@ import numpy as np
 
 from scratch._checks import check_array, check_choice, check_shape
 
+__all__ = ["CrossEntropy", "MeanSquaredError", "SoftmaxCrossEntropy", "SumSquaredError"]
+
 #: The textbook's ``delta`` added inside the log, and Keras's ``keras.config.epsilon()`` clip value.
 TEXTBOOK_DELTA = 1e-7
 KERAS_EPSILON = 1e-7
