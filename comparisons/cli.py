@@ -1,0 +1,128 @@
+"""Command line: ``python -m comparisons <command>`` (also installed as ``dlparity``)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from comparisons.spec import DTYPES, FRAMEWORKS
+
+DEFAULT_OUT = Path(__file__).resolve().parent.parent / "reports"
+
+EPILOG = """\
+examples:
+  python -m comparisons list                       every case id, with what it compares
+  python -m comparisons parity --case conv2d       run the cases whose id starts with conv2d
+  python -m comparisons parity --case batchnorm2d/torch/train --framework torch --dtype float64
+  python -m comparisons report                     what `make report` runs: every report into reports/
+"""
+
+
+def _csv(choices):
+    def parse(text: str) -> list[str]:
+        items = [t.strip() for t in text.split(",") if t.strip()]
+        bad = [t for t in items if t not in choices]
+        if bad or not items:
+            raise argparse.ArgumentTypeError(f"expected a comma-separated subset of {', '.join(choices)}, got {text!r}")
+        return items
+    return parse
+
+
+def _select(prefixes: list[str] | None):
+    from comparisons.cases import BY_ID, CASES
+
+    if not prefixes:
+        return CASES
+    chosen = [c for c in CASES if any(c.id == p or c.id.startswith(p.rstrip("/") + "/") or c.id.startswith(p)
+                                      for p in prefixes)]
+    if not chosen:
+        import difflib
+
+        close = difflib.get_close_matches(prefixes[0], BY_ID, n=3)
+        hint = f" Did you mean {', '.join(close)}?" if close else ""
+        raise SystemExit(f"error: --case {' '.join(prefixes)} matches no case id.{hint} "
+                         "`python -m comparisons list` shows them all.")
+    return chosen
+
+
+def cmd_list(args) -> int:
+    from comparisons.cases import CASES
+
+    width = max(len(c.id) for c in CASES)
+    for c in CASES:
+        if args.kind and c.kind != args.kind:
+            continue
+        known = f"  [known: {', '.join(sorted({k.framework for k in c.known}))}]" if c.known else ""
+        print(f"{c.id:<{width}}  {c.kind:<11} {c.summary}{known}")
+    return 0
+
+
+def cmd_parity(args) -> int:
+    from comparisons import parity
+
+    cases = _select(args.case)
+    df = parity.run_table(cases, args.framework, args.dtype, progress=not args.quiet)
+    bad = df[~df["verdict"].isin(["pass", "known difference"])]
+    print(parity.overview(df).to_string(index=False))
+    full = not args.case and set(args.framework) == set(FRAMEWORKS) and set(args.dtype) == set(DTYPES)
+    if args.out or full:
+        out = Path(args.out) if args.out else DEFAULT_OUT
+        for p in parity.write(df, cases, out):
+            print(f"wrote {p}")
+    elif not args.quiet:
+        print("(a filtered run writes no report unless --out DIR is given)")
+    if len(bad):
+        print(f"\n{len(bad)} FAILED quantities:", file=sys.stderr)
+        for _, r in bad.iterrows():
+            print(f"  {r['case']} [{r['framework']}, {r['dtype']}] {r['quantity']}: {r['detail']}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_report(args) -> int:
+    from comparisons import reports
+
+    return reports.write_all(Path(args.out), progress=not args.quiet)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m comparisons",
+        description="dlparity: check from-scratch NumPy deep-learning components against Keras 3 and PyTorch, "
+                    "and write the comparison reports.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    sp = sub.add_parser("list", help="list the cases of the equivalence table")
+    sp.add_argument("--kind", choices=["layer", "loss", "optimizer", "schedule", "initializer", "callback"],
+                    help="only cases of this kind")
+    sp.set_defaults(func=cmd_list)
+
+    sp = sub.add_parser("parity", help="run cases and report their errors (writes reports/parity.* on a full run)",
+                        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sp.add_argument("--case", nargs="+", metavar="ID", help="case ids or id prefixes (default: all)")
+    sp.add_argument("--framework", type=_csv(FRAMEWORKS), default=list(FRAMEWORKS), help="keras,torch (default both)")
+    sp.add_argument("--dtype", type=_csv(DTYPES), default=list(DTYPES), help="float64,float32 (default both)")
+    sp.add_argument("--out", metavar="DIR", help="write parity.md/.csv/.html here (default reports/ on a full run)")
+    sp.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    sp.set_defaults(func=cmd_parity)
+
+    sp = sub.add_parser("report", help="write every report into reports/ (what `make report` runs)")
+    sp.add_argument("--out", default=str(DEFAULT_OUT), metavar="DIR", help="output directory (default reports/)")
+    sp.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    sp.set_defaults(func=cmd_report)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        print("interrupted: reports already written are complete; nothing is half-written", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
