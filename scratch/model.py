@@ -1,0 +1,150 @@
+"""Sequential: a list of layers with qualified parameter names, summary, save and load."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from scratch.layers.base import Layer
+from scratch.layers.dropout import Dropout
+
+
+class Sequential:
+    """Layers applied in order; parameters are addressed as ``"<layer name>.<param>"``.
+
+    Layer names default to the lower-case class name and the position (``dense0``, ``relu1``).
+    ``params``, ``grads`` and ``buffers`` are fresh dicts on each access whose arrays are the
+    layers' own (an optimizer updating ``params`` in place updates the layers).
+
+    Args:
+        layers: the layers, all of one dtype.
+        names: optional layer names (unique).
+    """
+
+    def __init__(self, layers: Sequence[Layer], *, names: Sequence[str] | None = None) -> None:
+        layers = list(layers)
+        if not layers or not all(isinstance(layer, Layer) for layer in layers):
+            raise ValueError("layers: expected a non-empty sequence of scratch layers")
+        dtypes = {layer.dtype for layer in layers}
+        if len(dtypes) != 1:
+            raise ValueError(f"layers: expected one dtype for all layers, got {sorted(d.name for d in dtypes)}")
+        self.dtype = dtypes.pop()
+        names = list(names) if names is not None else [f"{type(x).__name__.lower()}{i}" for i, x in enumerate(layers)]
+        if len(names) != len(layers) or len(set(names)) != len(names):
+            raise ValueError(f"names: expected {len(layers)} unique names, got {names}")
+        self.layers = layers
+        self.names = names
+
+    # -- state ---------------------------------------------------------------------------------
+    def _collect(self, attr: str) -> dict[str, np.ndarray]:
+        return {f"{n}.{k}": v for n, layer in zip(self.names, self.layers, strict=True)
+                for k, v in getattr(layer, attr).items()}
+
+    @property
+    def params(self) -> dict[str, np.ndarray]:
+        return self._collect("params")
+
+    @property
+    def grads(self) -> dict[str, np.ndarray]:
+        return self._collect("grads")
+
+    @property
+    def buffers(self) -> dict[str, np.ndarray]:
+        return self._collect("buffers")
+
+    def layer(self, name: str) -> Layer:
+        if name not in self.names:
+            raise ValueError(f"name: no layer {name!r}; layers are {self.names}")
+        return self.layers[self.names.index(name)]
+
+    # -- computation ---------------------------------------------------------------------------
+    def forward(self, x: np.ndarray, *, training: bool, masks: dict[str, np.ndarray] | None = None) -> np.ndarray:
+        """Run every layer; ``masks`` maps Dropout layer names to masks to inject."""
+        masks = masks or {}
+        unknown = set(masks) - {n for n, layer in zip(self.names, self.layers, strict=True)
+                                if isinstance(layer, Dropout)}
+        if unknown:
+            raise ValueError(f"masks: {sorted(unknown)} are not Dropout layers of this model")
+        for name, layer in zip(self.names, self.layers, strict=True):
+            if name in masks:
+                x = layer.forward(x, training=training, mask=masks[name])
+            else:
+                x = layer.forward(x, training=training)
+        return x
+
+    def backward(self, dy: np.ndarray) -> np.ndarray:
+        """Backpropagate through every layer (overwrites every layer's grads); return dx."""
+        for layer in reversed(self.layers):
+            dy = layer.backward(dy)
+        return dy
+
+    def predict(self, x: np.ndarray, *, batch_size: int = 1000) -> np.ndarray:
+        """Evaluation-mode forward in batches (bounded memory)."""
+        if len(x) == 0:
+            raise ValueError("x: expected at least one sample")
+        return np.concatenate([self.forward(x[i:i + batch_size], training=False)
+                               for i in range(0, len(x), batch_size)])
+
+    # -- inspection and persistence -----------------------------------------------------------
+    def summary(self, input_shape: tuple[int, ...]) -> str:
+        """A table of layers, output shapes and parameter counts for inputs of ``input_shape``."""
+        x = np.zeros((1, *input_shape[1:]), dtype=self.dtype)
+        lines = [f"{'layer':<14}{'type':<12}{'output shape':<20}{'params':>10}"]
+        total = 0
+        for name, layer in zip(self.names, self.layers, strict=True):
+            x = layer.forward(x, training=False)
+            count = sum(p.size for p in layer.params.values())
+            total += count
+            lines.append(f"{name:<14}{type(layer).__name__:<12}{str(('N', *x.shape[1:])):<20}{count:>10,}")
+        lines.append(f"{'total':<46}{total:>10,}")
+        return "\n".join(lines)
+
+    def state(self) -> dict[str, np.ndarray]:
+        """Copies of every parameter and buffer, by qualified name."""
+        return {k: v.copy() for k, v in {**self.params, **self.buffers}.items()}
+
+    def load_state(self, state: dict[str, np.ndarray]) -> None:
+        """Overwrite parameters and buffers from ``state`` (names and shapes must match exactly)."""
+        ours = {**self.params, **self.buffers}
+        if set(state) != set(ours):
+            raise ValueError(f"state: names differ; missing {sorted(set(ours) - set(state))}, "
+                             f"unexpected {sorted(set(state) - set(ours))}")
+        for key, value in state.items():
+            if value.shape != ours[key].shape:
+                raise ValueError(f"state: {key} has shape {value.shape}, expected {ours[key].shape}")
+        for name, layer in zip(self.names, self.layers, strict=True):
+            for k in layer.params:
+                layer.params[k][...] = state[f"{name}.{k}"]
+            for k in layer.buffers:
+                layer.buffers[k] = np.array(state[f"{name}.{k}"], dtype=self.dtype)
+
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write parameters and buffers to a compressed ``.npz``, atomically."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".npz", dir=path.parent)
+        os.close(fd)
+        try:
+            np.savez_compressed(tmp, **self.state())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return path
+
+    def load(self, path: str | os.PathLike) -> None:
+        """Load parameters and buffers saved by ``save``."""
+        try:
+            with np.load(path) as data:
+                state = {k: data[k] for k in data.files}
+        except (OSError, ValueError) as err:
+            raise ValueError(f"path: cannot read a saved model from {path}: {err}") from err
+        self.load_state(state)
+
+    def __repr__(self) -> str:
+        inner = ", ".join(f"{n}={layer!r}" for n, layer in zip(self.names, self.layers, strict=True))
+        return f"Sequential({inner})"
