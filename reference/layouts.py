@@ -59,3 +59,9 @@ def dense_rows_chw_to_hwc(W: np.ndarray, chw: tuple[int, int, int]) -> np.ndarra
     same outputs after a Keras (h, w, c) Flatten: W (C*H*W, O) -> (H*W*C, O)."""
     c, h, w = chw
     return np.ascontiguousarray(W.reshape(c, h, w, -1).transpose(1, 2, 0, 3).reshape(c * h * w, -1))
+
+
+def dense_rows_hwc_to_chw(K: np.ndarray, chw: tuple[int, int, int]) -> np.ndarray:
+    """Inverse of ``dense_rows_chw_to_hwc``: a Keras kernel after an (h, w, c) Flatten -> scratch W."""
+    c, h, w = chw
+    return np.ascontiguousarray(K.reshape(h, w, c, -1).transpose(2, 0, 1, 3).reshape(c * h * w, -1))
