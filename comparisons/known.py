@@ -62,7 +62,8 @@ def running_var_estimator(framework: str, *, scratch_estimator: str, keep: float
         return (f + sign * corr).astype(f.dtype)
 
     if framework == "torch":
-        why = "PyTorch updates running_var with the unbiased batch variance (n / (n - 1)), normalises with the biased one."
+        why = ("PyTorch updates running_var with the unbiased batch variance (n / (n - 1)) and normalises with "
+               "the biased one.")
         link = f"{TORCH_DOCS}/torch.nn.BatchNorm2d.html"
     else:
         why = "Keras updates moving_variance with the biased batch variance (tf.nn.moments)."

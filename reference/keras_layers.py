@@ -173,7 +173,8 @@ def _(layer: L.BatchNorm, input_shape):
         beta_regularizer=None, gamma_regularizer=None, beta_constraint=None, gamma_constraint=None,
         synchronized=False, dtype=layer.dtype.name,
     )
-    call = f"keras.layers.BatchNormalization(axis=-1, momentum={momentum:g}, epsilon={layer.eps}, center=True, scale=True)"
+    call = (f"keras.layers.BatchNormalization(axis=-1, momentum={momentum:g}, epsilon={layer.eps}, center=True, "
+            "scale=True)")
     kw = {}
     if len(input_shape) == 4 and layer.stats == "activation":  # textbook: per activation over the batch
         chw = tuple(input_shape[1:])

@@ -79,7 +79,8 @@ def _padded(module, pads, value: float, call: str):
     nn = frameworks.torch().nn
     top, bottom, left, right = pads
     pad = nn.ConstantPad2d((left, right, top, bottom), value)
-    return nn.Sequential(pad, module), f"nn.Sequential(nn.ConstantPad2d(({left}, {right}, {top}, {bottom}), {value}), {call})"
+    text = f"nn.Sequential(nn.ConstantPad2d(({left}, {right}, {top}, {bottom}), {value}), {call})"
+    return nn.Sequential(pad, module), text
 
 
 @build.register
@@ -170,5 +171,6 @@ def _(layer: L.BatchNorm, input_shape):
 @build.register
 def _(layer: L.Dropout, input_shape):
     nn = frameworks.torch().nn
-    return TorchLayerTwin(nn.Dropout(p=layer.rate, inplace=False), {}, call=f"nn.Dropout(p={layer.rate}, inplace=False)",
+    call = f"nn.Dropout(p={layer.rate}, inplace=False)"
+    return TorchLayerTwin(nn.Dropout(p=layer.rate, inplace=False), {}, call=call,
                           harvest_mask=True, seed=1234)
