@@ -34,7 +34,7 @@ def run_table(cases: Sequence[Case], frameworks: Iterable[str] = FRAMEWORKS, dty
     frameworks, dtypes = tuple(frameworks), tuple(dtypes)
     jobs = [(c, fw, dt) for c in cases for fw in c.frameworks if fw in frameworks for dt in dtypes]
     rows: list[dict] = []
-    for case, fw, dt in bar(jobs, total=len(jobs), desc="parity", enabled=progress):
+    for case, fw, dt in bar(jobs, total=len(jobs), desc="parity", enabled=None if progress else False):
         rows += [dict(r.as_dict(), summary=case.summary) for r in run_case(case, fw, dt)]
     return pd.DataFrame(rows)
 
