@@ -51,19 +51,8 @@ def _mlp4x32(rng, dtype):
     return Sequential(layers)
 
 
-def _he_normal_keras(shape, *, fan_in, fan_out, rng, dtype):
-    """Keras he_normal: N(0, 2/fan_in) truncated at 2 sigma, sigma corrected by 0.8796..."""
-    std = np.sqrt(2.0 / fan_in) / 0.87962566103423978
-    out = rng.standard_normal(shape)
-    bad = np.abs(out) > 2
-    while bad.any():  # redraw outside +-2 sigma
-        out[bad] = rng.standard_normal(int(bad.sum()))
-        bad = np.abs(out) > 2
-    return (std * out).astype(dtype)
-
-
 def _mlp4x128_bn_dropout(rng, dtype):
-    he = initializers.get("he_normal") if "he_normal" in initializers._REGISTRY else _he_normal_keras
+    he = initializers.get("keras.he_normal")
     layers: list[L.Layer] = [L.Flatten(dtype=dtype)]
     fan_in = 784
     for _ in range(4):

@@ -100,6 +100,9 @@ class Case:
         inputs: ``inputs(rng, dtype) -> dict`` of what the run needs (arrays, gradient functions...).
         script: for layers, the modes of successive steps (``("train", "train", "eval")``).
         params: kind-specific settings for the runner (e.g. number of optimizer steps).
+        rows: for checks that are not array comparisons (distribution tests), a function
+            ``rows(case, framework, dtype) -> list[Row]`` that judges them itself; ``run_case`` then
+            uses it instead of comparing ``run``'s pairs.
         tolerance: per dtype.
         known: known differences.
         frameworks: which frameworks it is compared with.
@@ -117,6 +120,7 @@ class Case:
     known: tuple[Known, ...] = ()
     frameworks: tuple[str, ...] = FRAMEWORKS
     params: Mapping[str, object] = field(default_factory=dict)
+    rows: Callable[..., list] | None = None
 
     def known_for(self, framework: str, quantity: str) -> Known | None:
         return next((k for k in self.known if k.applies(framework, quantity)), None)
