@@ -1,0 +1,198 @@
+"""What every optimizer shares: argument checks, weight decay, per-parameter state, ``step``.
+
+The update rules themselves are small pure functions (``sgd_update``, ``adam_update``, ...) in the
+family modules; the classes here only keep state by parameter name and apply weight decay.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Collection, Mapping
+
+import numpy as np
+
+from scratch._checks import FLOAT_DTYPES, check_choice
+
+WEIGHT_DECAY_MODES = ("coupled", "decoupled")
+
+
+# -- argument checks ----------------------------------------------------------------------------
+def _is_real(value: object) -> bool:
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
+
+
+def check_lr(lr: object, name: str = "lr") -> float:
+    """Return the learning rate as a Python float if it is a finite number >= 0."""
+    if not _is_real(lr) or not math.isfinite(float(lr)) or float(lr) < 0:  # type: ignore[arg-type]
+        raise ValueError(f"{name}: expected a finite learning rate >= 0, got {lr!r}")
+    return float(lr)  # type: ignore[arg-type]
+
+
+def check_nonnegative(value: object, name: str) -> float:
+    """Return ``value`` as a Python float if it is a finite number >= 0."""
+    if not _is_real(value) or not math.isfinite(float(value)) or float(value) < 0:  # type: ignore[arg-type]
+        raise ValueError(f"{name}: expected a finite number >= 0, got {value!r}")
+    return float(value)  # type: ignore[arg-type]
+
+
+def check_unit(value: object, name: str, *, closed_right: bool) -> float:
+    """Return ``value`` as a Python float in [0, 1) (or [0, 1] with ``closed_right``).
+
+    Python floats, not NumPy scalars, are returned on purpose: under NumPy 2 promotion rules a
+    ``np.float64`` hyperparameter would turn float32 arithmetic into float64.
+    """
+    ok = _is_real(value) and (0.0 <= float(value) < 1.0 or (closed_right and float(value) == 1.0))  # type: ignore[arg-type]
+    if not ok:
+        interval = "[0, 1]" if closed_right else "[0, 1)"
+        raise ValueError(f"{name}: expected a number in {interval}, got {value!r}")
+    return float(value)  # type: ignore[arg-type]
+
+
+def check_flag(value: object, name: str) -> bool:
+    """Return ``value`` if it is a bool (a truthy string or 1 is refused: it hides typos)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{name}: expected True or False, got {value!r}")
+    return bool(value)
+
+
+def check_pair(p: object, g: object, name: str) -> None:
+    """Check that a parameter and its gradient are float arrays of the same shape and dtype."""
+    if not isinstance(p, np.ndarray) or p.dtype not in FLOAT_DTYPES:
+        raise ValueError(f"params[{name!r}]: expected a float32 or float64 numpy.ndarray, got "
+                         f"{getattr(p, 'dtype', type(p).__name__)}")
+    if not isinstance(g, np.ndarray):
+        raise ValueError(f"grads[{name!r}]: expected a numpy.ndarray, got {type(g).__name__}")
+    if g.shape != p.shape:
+        raise ValueError(f"grads[{name!r}]: expected shape {p.shape} (the parameter's), got {g.shape}")
+    if g.dtype != p.dtype:
+        raise ValueError(f"grads[{name!r}]: expected dtype {p.dtype.name} (the parameter's), got {g.dtype.name}")
+    if not np.isfinite(g).all():
+        raise ValueError(f"grads[{name!r}]: expected finite values, got NaN or infinite entries")
+
+
+def leaf(name: str) -> str:
+    """The last component of a qualified name: ``"dense1/W"`` and ``"dense1.W"`` -> ``"W"``."""
+    return re.split(r"[/.]", name)[-1]
+
+
+# -- weight decay -------------------------------------------------------------------------------
+def coupled_decay(g: np.ndarray, p: np.ndarray, weight_decay: float) -> np.ndarray:
+    """L2 regularisation folded into the gradient: ``g + weight_decay * p``.
+
+    This is the gradient of ``loss + weight_decay / 2 * sum(p**2)``; PyTorch's ``weight_decay``
+    argument of SGD, Adagrad, RMSprop and Adam, and the textbook's ``weight_decay_lambda`` (weights
+    only). The decay term then passes through momentum and adaptive denominators.
+    """
+    return g + p * p.dtype.type(weight_decay)
+
+
+def decoupled_decay(p: np.ndarray, lr: float, weight_decay: float) -> np.ndarray:
+    """Decay applied to the parameter before the update: ``p - p * weight_decay * lr``.
+
+    Keras ``weight_decay`` (every optimizer), PyTorch ``AdamW`` / ``Adam(decoupled_weight_decay=True)``
+    (which computes ``p * (1 - lr * weight_decay)``, the same number up to rounding), Loshchilov &
+    Hutter 2019. The gradient is the one taken at the pre-decay parameter.
+    """
+    return p - p * p.dtype.type(weight_decay) * p.dtype.type(lr)
+
+
+# -- the optimizer wrapper ----------------------------------------------------------------------
+class Optimizer:
+    """Per-parameter state and weight decay around a pure update function.
+
+    ``step(params, grads, lr)`` updates every array of ``params`` in place, in its own dtype. State
+    (moments, velocities, step counts) is kept in ``self.state[name]`` and created on the first step
+    a name is seen. The step count ``t`` is per parameter (PyTorch's ``state["step"]``); Keras keeps
+    one shared ``iterations`` counter, the same number when every parameter is updated every step.
+
+    Weight decay, for every parameter except those excluded::
+
+        coupled:    g <- g + weight_decay * p                     (PyTorch weight_decay, textbook L2)
+        decoupled:  p <- p - p * weight_decay * lr, then update   (Keras weight_decay, AdamW)
+
+    Framework notes: Keras applies ``weight_decay`` (decoupled) to every trainable variable unless
+    ``exclude_from_weight_decay`` names it, then the update, then ``iterations += 1``; PyTorch's
+    ``weight_decay`` is coupled except in ``AdamW`` / ``Adam(decoupled_weight_decay=True)``, and
+    exclusions are parameter groups with ``weight_decay=0``; the textbook adds the L2 gradient to
+    the weights only. Keras has no coupled decay option: its equivalent is an L2 regularizer with
+    factor weight_decay / 2 on the loss. The learning rate is an argument of ``step``, not state,
+    so a schedule or callback supplies it per step.
+
+    Args:
+        weight_decay: decay factor lambda >= 0 (0 disables it).
+        weight_decay_mode: ``"coupled"`` or ``"decoupled"``.
+        exclude_from_weight_decay: parameter names exempt from decay; a name matches the whole
+            qualified name or its last component (``("b",)`` exempts ``"dense1/b"``), like the
+            textbook's weights-only L2 or Keras ``exclude_from_weight_decay``.
+    """
+
+    def __init__(self, *, weight_decay: float = 0.0, weight_decay_mode: str = "coupled",
+                 exclude_from_weight_decay: Collection[str] = ()) -> None:
+        self.weight_decay = check_nonnegative(weight_decay, "weight_decay")
+        self.weight_decay_mode = check_choice(weight_decay_mode, "weight_decay_mode", WEIGHT_DECAY_MODES)
+        if isinstance(exclude_from_weight_decay, str) or not all(
+                isinstance(n, str) for n in exclude_from_weight_decay):
+            raise ValueError("exclude_from_weight_decay: expected a collection of parameter names, got "
+                             f"{exclude_from_weight_decay!r}")
+        self.exclude_from_weight_decay = tuple(exclude_from_weight_decay)
+        self.state: dict[str, dict] = {}
+        self.iterations = 0
+
+    def decays(self, name: str) -> bool:
+        """Whether weight decay applies to parameter ``name``."""
+        excluded = name in self.exclude_from_weight_decay or leaf(name) in self.exclude_from_weight_decay
+        return self.weight_decay > 0 and not excluded
+
+    def step(self, params: Mapping[str, np.ndarray], grads: Mapping[str, np.ndarray], lr: float) -> None:
+        """Apply one update to every parameter, in place.
+
+        Args:
+            params: name -> parameter array (float32 or float64); updated in place.
+            grads: name -> gradient, same keys, shapes and dtypes as ``params``.
+            lr: learning rate for this step (>= 0); a schedule supplies a new one each step.
+
+        Raises:
+            ValueError: on a negative or non-finite ``lr``, mismatched keys, shapes or dtypes, or a
+                parameter whose shape changed since its state was created. Nothing is updated then.
+        """
+        lr = check_lr(lr)
+        if set(params) != set(grads):
+            missing, extra = sorted(set(params) - set(grads)), sorted(set(grads) - set(params))
+            raise ValueError(f"grads: expected the same keys as params; missing {missing}, unexpected {extra}")
+        for name, p in params.items():
+            check_pair(p, grads[name], name)
+            if name in self.state and self.state[name]["shape"] != p.shape:
+                raise ValueError(f"params[{name!r}]: shape {p.shape} differs from the shape "
+                                 f"{self.state[name]['shape']} its optimizer state was created with")
+        for name, p in params.items():
+            g = grads[name]
+            state = self.state.setdefault(name, {"shape": p.shape, "t": 0, **self._init_state(p)})
+            state["t"] += 1
+            work = p
+            if self.decays(name):
+                if self.weight_decay_mode == "coupled":
+                    g = coupled_decay(g, p, self.weight_decay)
+                else:
+                    work = decoupled_decay(p, lr, self.weight_decay)
+            new = self._update(state, work, g, lr)
+            p[...] = new.astype(p.dtype, copy=False)
+        self.iterations += 1
+
+    # subclasses ------------------------------------------------------------------------------
+    def _init_state(self, p: np.ndarray) -> dict:
+        """Initial state arrays for parameter ``p`` (zeros in its dtype unless said otherwise)."""
+        raise NotImplementedError
+
+    def _update(self, state: dict, p: np.ndarray, g: np.ndarray, lr: float) -> np.ndarray:
+        """Return the updated parameter and store the new state arrays in ``state``."""
+        raise NotImplementedError
+
+    def config(self) -> dict:
+        """Every hyperparameter, for reports and for building the framework twin."""
+        return {"weight_decay": self.weight_decay, "weight_decay_mode": self.weight_decay_mode,
+                "exclude_from_weight_decay": self.exclude_from_weight_decay}
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.config().items())
+        return f"{type(self).__name__}({args})"

@@ -1,0 +1,129 @@
+"""Stochastic gradient descent: plain, with momentum (three forms) and Nesterov momentum."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+import numpy as np
+
+from scratch._checks import check_choice
+from scratch.optimizers.base import Optimizer, check_flag, check_lr, check_unit
+
+MOMENTUM_FORMS = ("keras", "torch", "textbook")
+
+
+def sgd_update(p: np.ndarray, g: np.ndarray, velocity: np.ndarray | None, *, lr: float, momentum: float = 0.0,
+               nesterov: bool = False, momentum_form: str = "keras",
+               dampening: float = 0.0) -> tuple[np.ndarray, np.ndarray | None]:
+    """One SGD step on one array; returns ``(new_p, new_velocity)`` (new arrays, inputs untouched).
+
+    Algorithm (mu = momentum, eta = lr of this step, d = dampening)::
+
+        momentum == 0:        p <- p - eta * g
+
+        "keras" form (Keras SGD; the textbook's Momentum; Sutskever et al. 2013):
+            v <- mu * v - eta * g                      (v starts at 0: it stores eta-scaled steps)
+            p <- p + v                                 plain momentum
+            p <- p + (mu * v - eta * g)                Nesterov (v already updated)
+
+        "torch" form (torch.optim.SGD):
+            b <- g on the first step, else b <- mu * b + (1 - d) * g   (raw gradients, no eta)
+            p <- p - eta * b                           plain momentum
+            p <- p - eta * (g + mu * b)                Nesterov (needs d = 0)
+
+        "textbook" form (common/optimizer.py): plain momentum as "keras"; Nesterov
+            v <- mu * v - eta * g
+            p <- p + mu * mu * v - (1 + mu) * eta * g
+
+    With a constant eta the "keras" and "torch" forms give the same trajectory (v = -eta * b);
+    when eta changes they differ: "keras" keeps old gradients at the eta they were taken with,
+    "torch" rescales the whole buffer by the current eta. The textbook's Nesterov multiplies the
+    updated velocity by mu**2, so it equals neither framework; for one gradient sequence its
+    displacement is mu times the Keras Nesterov displacement minus sum_k eta_k * g_k.
+
+    Framework notes: Keras ``SGD(learning_rate, momentum, nesterov)`` has no dampening and checks
+    momentum is a float in [0, 1]; PyTorch ``SGD(lr, momentum, dampening, nesterov)`` raises for
+    Nesterov with momentum 0 or dampening != 0.
+
+    Args:
+        p: parameter.
+        g: gradient, same shape and dtype.
+        velocity: ``v`` ("keras", "textbook") or ``b`` ("torch") from the previous step; ``None`` on
+            the first step (and ignored when momentum is 0).
+        lr: learning rate of this step (>= 0).
+        momentum: mu in [0, 1].
+        nesterov: Nesterov momentum (needs momentum > 0).
+        momentum_form: ``"keras"``, ``"torch"`` or ``"textbook"``.
+        dampening: d in [0, 1], "torch" form only.
+
+    Returns:
+        The new parameter and the new velocity (``None`` when momentum is 0).
+    """
+    lr = check_lr(lr)
+    momentum, dampening = _check_sgd(momentum, nesterov, momentum_form, dampening)
+    if momentum == 0.0:
+        return p - g * p.dtype.type(lr), None
+    mu, eta = p.dtype.type(momentum), p.dtype.type(lr)
+    if momentum_form == "torch":
+        b = g.copy() if velocity is None else velocity * mu + g * p.dtype.type(1.0 - dampening)
+        return p - (g + b * mu if nesterov else b) * eta, b
+    v = (np.zeros_like(p) if velocity is None else velocity) * mu - g * eta
+    if not nesterov:
+        return p + v, v
+    if momentum_form == "keras":
+        return p + (v * mu - g * eta), v
+    return p + v * p.dtype.type(momentum * momentum) - g * p.dtype.type((1.0 + momentum) * lr), v
+
+
+def _check_sgd(momentum: object, nesterov: object, momentum_form: object, dampening: object) -> tuple[float, float]:
+    momentum = check_unit(momentum, "momentum", closed_right=True)
+    dampening = check_unit(dampening, "dampening", closed_right=True)
+    nesterov = check_flag(nesterov, "nesterov")
+    check_choice(momentum_form, "momentum_form", MOMENTUM_FORMS)
+    if nesterov and momentum == 0.0:
+        raise ValueError("nesterov: Nesterov momentum needs momentum > 0, got momentum=0.0")
+    if dampening != 0.0 and momentum_form != "torch":
+        raise ValueError(f"dampening: only the 'torch' momentum form has dampening, got dampening={dampening} "
+                         f"with momentum_form={momentum_form!r}")
+    if dampening != 0.0 and nesterov:
+        raise ValueError(f"dampening: Nesterov momentum needs dampening 0, got {dampening}")
+    return momentum, dampening
+
+
+class SGD(Optimizer):
+    """SGD with optional (Nesterov) momentum, in the Keras, PyTorch or textbook form.
+
+    The update is :func:`sgd_update` (algorithm and framework notes there), applied per parameter
+    after weight decay (:class:`scratch.optimizers.base.Optimizer`).
+
+    Args:
+        momentum: mu in [0, 1] (default 0).
+        nesterov: Nesterov momentum (default False).
+        momentum_form: ``"keras"`` (velocity of eta-scaled steps), ``"torch"`` (buffer of raw
+            gradients) or ``"textbook"`` (default ``"keras"``); they differ only under a changing
+            learning rate, except the textbook's Nesterov.
+        dampening: PyTorch's dampening, "torch" form only (default 0).
+        weight_decay, weight_decay_mode, exclude_from_weight_decay: see ``Optimizer``.
+    """
+
+    def __init__(self, *, momentum: float = 0.0, nesterov: bool = False, momentum_form: str = "keras",
+                 dampening: float = 0.0, weight_decay: float = 0.0, weight_decay_mode: str = "coupled",
+                 exclude_from_weight_decay: Collection[str] = ()) -> None:
+        super().__init__(weight_decay=weight_decay, weight_decay_mode=weight_decay_mode,
+                         exclude_from_weight_decay=exclude_from_weight_decay)
+        self.momentum, self.dampening = _check_sgd(momentum, nesterov, momentum_form, dampening)
+        self.nesterov = bool(nesterov)
+        self.momentum_form = momentum_form
+
+    def _init_state(self, p: np.ndarray) -> dict:
+        return {"velocity": None}
+
+    def _update(self, state: dict, p: np.ndarray, g: np.ndarray, lr: float) -> np.ndarray:
+        new, state["velocity"] = sgd_update(p, g, state["velocity"], lr=lr, momentum=self.momentum,
+                                            nesterov=self.nesterov, momentum_form=self.momentum_form,
+                                            dampening=self.dampening)
+        return new
+
+    def config(self) -> dict:
+        return {"momentum": self.momentum, "nesterov": self.nesterov, "momentum_form": self.momentum_form,
+                "dampening": self.dampening, **super().config()}
