@@ -92,7 +92,7 @@ def evaluate(case: Case, framework: str, dtype: str):
     related: dict[str, dict[str, stats.Check]] = {}
     out = []
     for q, check in raw.items():
-        known = case.known_for(framework, q)
+        known = case.known_for(framework, q, dtype)
         if known is None:
             out.append((check, None, None))
             continue

@@ -15,6 +15,7 @@ examples:
   python -m comparisons list                       every case id, with what it compares
   python -m comparisons parity --case conv2d       run the cases whose id starts with conv2d
   python -m comparisons parity --case batchnorm2d/torch/train --framework torch --dtype float64
+  python -m comparisons mnist --model mlp4x32 --epochs 1 --dtype float32
   python -m comparisons report                     what `make report` runs: every report into reports/
 """
 
@@ -83,7 +84,7 @@ def cmd_parity(args) -> int:
 def cmd_report(args) -> int:
     from comparisons import reports
 
-    return reports.write_all(Path(args.out), progress=not args.quiet)
+    return reports.write_all(Path(args.out), progress=not args.quiet, full=args.full)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -110,8 +111,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = sub.add_parser("report", help="write every report into reports/ (what `make report` runs)")
     sp.add_argument("--out", default=str(DEFAULT_OUT), metavar="DIR", help="output directory (default reports/)")
+    sp.add_argument("--full", action="store_true", help="MNIST runs with the full recipes (hours) instead of the "
+                                                        "short default (minutes); also FULL=1 with make")
     sp.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     sp.set_defaults(func=cmd_report)
+
+    from comparisons.mnist.cli import add_commands as mnist_commands
+
+    mnist_commands(sub)
     return p
 
 

@@ -31,7 +31,7 @@ def _twin_builder(kind: str, framework: str):
 
 
 def _pair(case: Case, framework: str, quantity: str, step: int, s, f, ctx: Context) -> Compared:
-    known = case.known_for(framework, quantity)
+    known = case.known_for(framework, quantity, ctx.dtype)
     if known is None:
         return Compared(quantity, step, np.asarray(s), np.asarray(f))
     return Compared(quantity, step, np.asarray(s), np.asarray(known.relation(np.asarray(f), ctx)),
@@ -63,7 +63,7 @@ def run_layer(case: Case, framework: str, dtype: str) -> Iterator[Compared]:
     for step, mode in enumerate(case.script):
         x = xs[step]
         training = mode == "train"
-        if not training and any(case.known_for(framework, f"buffer:{k}") for k in layer.buffers):
+        if not training and any(case.known_for(framework, f"buffer:{k}", dtype) for k in layer.buffers):
             twin.set_buffers(layer.buffers)
         y_fw, extras = twin.forward(x, training=training)
         y = layer.forward(x, training=training, **({"mask": extras["mask"]} if "mask" in extras else {}))
@@ -71,7 +71,7 @@ def run_layer(case: Case, framework: str, dtype: str) -> Iterator[Compared]:
             history.append(x)
         ctx = Context(dtype, tuple(history), {"x": x})
         dy = up.standard_normal(y.shape).astype(dtype)
-        known_out = case.known_for(framework, "output")
+        known_out = case.known_for(framework, "output", dtype)
         dx_fw, grads_fw = twin.backward(known_out.upstream(dy, ctx) if known_out and known_out.upstream else dy)
         dx = layer.backward(dy)
         yield _pair(case, framework, "output", step, y, y_fw, ctx)

@@ -94,7 +94,7 @@ def run_optimizer(case: Case, framework: str, dtype: str) -> Iterator[Compared]:
     opt = case.make(dtype)
     params = {k: v.copy() for k, v in inputs["params"].items()}
     twin = _builder(framework)(opt, params, dtype)
-    fixed = any(case.known_for(framework, f"param:{n}") for n in params)
+    fixed = any(case.known_for(framework, f"param:{n}", dtype) for n in params)
     problem, lrs = inputs["problem"], inputs["lrs"]
     path = {n: [p.astype(np.float64)] for n, p in params.items()}
     seen = {n: [] for n in params}

@@ -41,7 +41,7 @@ class Context:
 
     dtype: str
     history: tuple[np.ndarray, ...] = ()  # training-mode inputs so far, scratch layout
-    inputs: Mapping[str, np.ndarray] = field(default_factory=dict)
+    inputs: Mapping[str, object] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -58,6 +58,8 @@ class Known:
         relation: maps the framework's value to the value scratch must then equal (tested at
             the case's tolerance).
         upstream: optional map of scratch's upstream gradient into the framework's layout.
+        dtypes: the dtypes in which the difference exists (some exist only in float64, below
+            float32 resolution or because float32 runs round the same way).
     """
 
     framework: str
@@ -68,9 +70,10 @@ class Known:
     holds: str
     relation: Callable[[np.ndarray, Context], np.ndarray]
     upstream: Callable[[np.ndarray, Context], np.ndarray] | None = None
+    dtypes: tuple[str, ...] = DTYPES
 
-    def applies(self, framework: str, quantity: str) -> bool:
-        return framework == self.framework and quantity in self.quantities
+    def applies(self, framework: str, quantity: str, dtype: str) -> bool:
+        return framework == self.framework and quantity in self.quantities and dtype in self.dtypes
 
 
 @dataclass
@@ -122,8 +125,8 @@ class Case:
     params: Mapping[str, object] = field(default_factory=dict)
     rows: Callable[..., list] | None = None
 
-    def known_for(self, framework: str, quantity: str) -> Known | None:
-        return next((k for k in self.known if k.applies(framework, quantity)), None)
+    def known_for(self, framework: str, quantity: str, dtype: str) -> Known | None:
+        return next((k for k in self.known if k.applies(framework, quantity, dtype)), None)
 
     @property
     def seed(self) -> int:

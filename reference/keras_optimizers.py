@@ -122,9 +122,10 @@ def _fmt(kwargs: dict) -> str:
     return ", ".join(f"{k}={show(v)}" for k, v in kwargs.items())
 
 
-def build(opt: O.Optimizer, params: Mapping[str, np.ndarray], dtype: str, *,
-          compiled: bool = True) -> KerasOptimizerTwin:
-    """The Keras twin of a scratch optimizer, holding copies of ``params`` as Keras variables.
+def build(opt: O.Optimizer, params: Mapping[str, np.ndarray] | None, dtype: str, *,
+          compiled: bool = True, variables: Mapping[str, object] | None = None) -> KerasOptimizerTwin:
+    """The Keras twin of a scratch optimizer, holding copies of ``params`` as Keras variables
+    (or, with ``variables``, driving existing variables such as a model's, keyed like scratch).
 
     The learning rate passed at construction is a placeholder: ``step`` assigns each step's rate.
     A scratch form Keras does not have (PyTorch momentum form, epsilon outside the root,
@@ -142,7 +143,9 @@ def build(opt: O.Optimizer, params: Mapping[str, np.ndarray], dtype: str, *,
     kwargs.update(_BASE)
     with floatx(dtype):
         optimizer = getattr(keras.optimizers, cls_name)(learning_rate=F64(0.01), name=None, **kwargs)
-        variables = {n: keras.Variable(np.array(p), dtype=dtype, name=n) for n, p in params.items()}
+        if variables is None:
+            variables = {n: keras.Variable(np.array(p), dtype=dtype, name=n) for n, p in params.items()}
+        variables = dict(variables)
         excluded = [v for n, v in variables.items() if not opt.decays(n)]
         if decoupled:
             optimizer.exclude_from_weight_decay(var_list=excluded)

@@ -39,28 +39,38 @@ class TorchOptimizerTwin:
     call: str
     framework: str = "torch"
 
-    def step(self, grads: Mapping[str, np.ndarray], lr: float) -> None:
-        """Apply one update with learning rate ``lr`` (written into every parameter group)."""
+    def step(self, grads: Mapping[str, np.ndarray] | None, lr: float) -> None:
+        """Apply one update with learning rate ``lr`` (written into every parameter group), from
+        ``grads`` or, when ``grads`` is None, from the ``.grad`` a ``backward()`` left."""
         torch = frameworks.torch()
         for group in self.optimizer.param_groups:
             group["lr"] = float(lr)
-        for name, p in self.tensors.items():
-            p.grad = torch.from_numpy(np.array(grads[name], copy=True))
+        if grads is not None:
+            for name, p in self.tensors.items():
+                p.grad = torch.from_numpy(np.array(grads[name], copy=True))
         self.optimizer.step()
+
+    def zero_grad(self) -> None:
+        self.optimizer.zero_grad(set_to_none=True)
 
     def params(self) -> dict[str, np.ndarray]:
         return {name: p.detach().numpy().copy() for name, p in self.tensors.items()}
 
 
-def build(opt: O.Optimizer, params: Mapping[str, np.ndarray], dtype: str) -> TorchOptimizerTwin:
-    """The PyTorch twin of a scratch optimizer, holding copies of ``params`` as leaf tensors.
+def build(opt: O.Optimizer, params: Mapping[str, np.ndarray] | None, dtype: str, *,
+          tensors: Mapping[str, object] | None = None) -> TorchOptimizerTwin:
+    """The PyTorch twin of a scratch optimizer, holding copies of ``params`` as leaf tensors
+    (or, with ``tensors``, driving existing parameters such as a module's, keyed like scratch).
 
     A scratch form PyTorch does not have (Keras momentum form, epsilon inside the root, "hat"
     Adam epsilon, the textbook's Nesterov) is built as the nearest PyTorch optimizer with the same
     numbers; the case records the difference.
     """
     torch = frameworks.torch()
-    tensors = {n: torch.nn.Parameter(torch.from_numpy(np.array(p, dtype=dtype, copy=True))) for n, p in params.items()}
+    if tensors is None:
+        tensors = {n: torch.nn.Parameter(torch.from_numpy(np.array(p, dtype=dtype, copy=True)))
+                   for n, p in params.items()}
+    tensors = dict(tensors)
     cls_name, kwargs = _spec(opt)
     kwargs.update(_COMMON)
     wd = _weight_decay(opt)

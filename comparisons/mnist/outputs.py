@@ -1,0 +1,144 @@
+"""Files of one lock-step run: CSVs after every epoch, then tables and plots (all atomic)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from comparisons import io  # noqa: E402
+from comparisons.document import Document  # noqa: E402
+from comparisons.mnist.lockstep import RunRecord  # noqa: E402
+
+COLORS = {"scratch": "#1f77b4", "keras": "#d62728", "torch": "#ff7f0e", "scratch@keras": "#9467bd",
+          "scratch@torch": "#2ca02c"}
+
+
+def divergence(record: RunRecord) -> pd.DataFrame:
+    """Per step: lr, each loss, and |loss - scratch loss| / |scratch loss| for keras and torch."""
+    df = pd.DataFrame(record.steps)
+    if df.empty or "loss_scratch" not in df:
+        return df
+    for impl in record.impls:
+        if not impl.startswith("scratch") and f"loss_{impl}" in df:
+            base = df[f"loss_{record.baseline(impl)}"]
+            df[f"rel_diff_{impl}"] = (df[f"loss_{impl}"] - base).abs() / base.abs()
+    return df
+
+
+def side_by_side(record: RunRecord) -> pd.DataFrame:
+    """One row per epoch: loss and accuracy of each implementation, differences, seconds."""
+    ep = pd.DataFrame(record.epochs)
+    if ep.empty:
+        return ep
+    wide = ep.pivot(index="epoch", columns="impl")
+    out = pd.DataFrame(index=wide.index)
+    impls = [i for i in record.impls if i in set(ep["impl"])]
+    for metric in ("train_loss", "train_acc", "test_loss", "test_acc"):
+        for impl in impls:
+            out[f"{metric} {impl}"] = wide[(metric, impl)]
+        for impl in impls:
+            if impl != "scratch":
+                out[f"{metric} {impl}-scratch"] = wide[(metric, impl)] - wide[(metric, "scratch")]
+    for impl in impls:
+        out[f"seconds {impl}"] = wide[("seconds", impl)]
+        if not impl.startswith("scratch"):
+            out[f"max |param - {record.baseline(impl)}| {impl}"] = wide[("max_param_diff", impl)]
+    return out.reset_index()
+
+
+def write_csvs(record: RunRecord, out: Path) -> None:
+    """The per-implementation histories and the per-step divergence (called after every epoch)."""
+    ep = pd.DataFrame(record.epochs)
+    for impl in record.impls:
+        if not ep.empty and impl in set(ep["impl"]):
+            io.write_text(out / f"history_{impl}.csv", ep[ep["impl"] == impl].drop(columns="impl").to_csv(index=False))
+    io.write_text(out / "divergence.csv", divergence(record).to_csv(index=False))
+
+
+def _fmt(df: pd.DataFrame) -> pd.DataFrame:
+    out = df.copy()
+    for col in out.columns:
+        if "-scratch" in col or col.startswith("max |"):
+            out[col] = out[col].map(lambda v: f"{v:.3e}")
+        elif col.startswith(("train_loss", "test_loss")):
+            out[col] = out[col].map(lambda v: f"{v:.4f}")
+        elif "acc" in col:
+            out[col] = out[col].map(lambda v: f"{v:.4f}")
+        elif col.startswith("seconds"):
+            out[col] = out[col].map(lambda v: f"{v:.2f}")
+    return out
+
+
+def write_all(record: RunRecord, out: Path, title: str, notes: str = "") -> list[Path]:
+    """Side-by-side table (md/csv/html), CSVs and the two plots."""
+    write_csvs(record, out)
+    table = side_by_side(record)
+    io.write_text(out / "side_by_side.csv", table.to_csv(index=False))
+    div = divergence(record)
+    doc = Document(title, notes)
+    if record.stopped:
+        doc.add("Stopped early", record.stopped)
+    doc.add("Learning curves", image="curves.png")
+    doc.add("Divergence from scratch per step", "Relative difference of each framework's pre-update batch loss "
+            "from scratch's, per step (log scale).", image="divergence.png")
+    if not div.empty:
+        summary = []
+        for impl in record.impls:
+            col = f"rel_diff_{impl}"
+            if col in div:
+                first = div.index[div[col] > 1e-8]
+                summary.append({"implementation": impl, "compared with": record.baseline(impl),
+                                "max rel diff of the step loss": f"{div[col].max():.2e}",
+                                "first step > 1e-8": int(div.loc[first[0], "step"]) if len(first) else "none",
+                                "steps": len(div)})
+        if summary:
+            doc.add("Step-loss agreement", table=pd.DataFrame(summary))
+    if not table.empty:
+        doc.add("Per epoch", table=_fmt(table))
+    paths = doc.write(out / "side_by_side")
+    _plot_curves(record, out / "curves.png")
+    _plot_divergence(div, record, out / "divergence.png")
+    return paths
+
+
+def _plot_curves(record: RunRecord, path: Path) -> None:
+    ep = pd.DataFrame(record.epochs)
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    if not ep.empty:
+        for impl, g in ep.groupby("impl", sort=False):
+            for metric, ax in (("loss", axes[0]), ("acc", axes[1])):
+                ax.plot(g["epoch"], g[f"train_{metric}"], "-o", ms=3, color=COLORS.get(impl), label=f"{impl} train")
+                ax.plot(g["epoch"], g[f"test_{metric}"], "--s", ms=3, color=COLORS.get(impl), label=f"{impl} test",
+                        alpha=0.7)
+    for ax, label in zip(axes, ("loss", "accuracy"), strict=True):
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(label)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+    fig.suptitle(f"{record.config.model} ({record.config.dtype})")
+    fig.tight_layout()
+    io.save_figure(fig, path, dpi=110)
+    plt.close(fig)
+
+
+def _plot_divergence(div: pd.DataFrame, record: RunRecord, path: Path) -> None:
+    fig, ax = plt.subplots(figsize=(8, 4))
+    for impl in record.impls:
+        col = f"rel_diff_{impl}"
+        if col in div:
+            floor = np.finfo(record.config.dtype).eps / 10  # zero differences drawn at the floor of the log axis
+            ax.semilogy(div["step"], div[col].clip(lower=floor), lw=0.8, color=COLORS.get(impl), label=impl)
+    ax.set_xlabel("step")
+    ax.set_ylabel("|loss - scratch loss| / |scratch loss| (same-form scratch)")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend()
+    ax.set_title(f"{record.config.model} ({record.config.dtype}): divergence from scratch")
+    fig.tight_layout()
+    io.save_figure(fig, path, dpi=110)
+    plt.close(fig)

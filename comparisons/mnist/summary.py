@@ -1,0 +1,51 @@
+"""The summary of every MNIST run: final figures side by side and against published references."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from comparisons import models
+from comparisons.document import Document
+from comparisons.mnist.lockstep import RunRecord
+from comparisons.mnist.outputs import divergence
+
+INTRO = """\
+Each model spec trained from the same initial weights, on the same batches, with the same dropout
+masks and learning rates, in scratch (NumPy), Keras 3 and PyTorch. "step-loss agreement" is the
+largest relative difference of a framework's pre-update batch loss from scratch's over the whole
+run (compared with a scratch run in the framework's own optimizer form where a convention differs,
+see each run's notes). Per-run tables and plots are linked from the first column.
+"""
+
+
+def summary_rows(records: list[RunRecord]) -> pd.DataFrame:
+    rows = []
+    for rec in records:
+        ep = pd.DataFrame(rec.epochs)
+        div = divergence(rec)
+        spec = models.get(rec.config.model)
+        link = f"{rec.config.dtype}/{rec.config.model}/side_by_side.md"  # the layout of reports/mnist/
+        row = {"run": f"[{rec.config.model} {rec.config.dtype}]({link})",
+               "epochs": f"{rec.config.epochs:g}", "steps": len(rec.steps)}
+        if not ep.empty:
+            last = ep[ep["epoch"] == ep["epoch"].max()].set_index("impl")
+            for impl in ("scratch", "keras", "torch"):
+                if impl in last.index:
+                    row[f"test acc {impl}"] = f"{last.loc[impl, 'test_acc']:.4f}"
+                    row[f"train loss {impl}"] = f"{last.loc[impl, 'train_loss']:.4f}"
+        for impl in ("keras", "torch"):
+            col = f"rel_diff_{impl}"
+            if col in div:
+                row[f"step-loss agreement {impl}"] = f"{div[col].max():.1e}"
+        row["published reference"] = spec.reference or ""
+        row["stopped"] = rec.stopped
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def write(records: list[RunRecord], out: Path, note: str = "") -> list[Path]:
+    doc = Document("MNIST lock-step runs", INTRO + ("\n" + note if note else ""))
+    doc.add("Summary", table=summary_rows(records))
+    return doc.write(out / "README")
