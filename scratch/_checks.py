@@ -13,6 +13,10 @@ import numpy as np
 FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
+class NonFiniteError(ValueError):
+    """An array that must be finite holds NaN or infinite values (a diverged training, bad data)."""
+
+
 def as_float_dtype(dtype: object, name: str = "dtype") -> np.dtype:
     """Return ``dtype`` as a NumPy dtype, accepting only float32 and float64."""
     try:
@@ -47,7 +51,7 @@ def check_array(
             raise ValueError(f"{name}: expected a {want} array, got shape {x.shape}")
     if finite and x.dtype.kind == "f" and not np.isfinite(x).all():
         bad = int(np.size(x) - np.count_nonzero(np.isfinite(x)))
-        raise ValueError(f"{name}: expected finite values, got {bad} NaN or infinite entries")
+        raise NonFiniteError(f"{name}: expected finite values, got {bad} NaN or infinite entries")
     return x
 
 

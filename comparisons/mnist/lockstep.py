@@ -22,6 +22,7 @@ import numpy as np
 
 from comparisons.models import ModelSpec
 from comparisons.progress import Progress
+from scratch._checks import NonFiniteError
 from scratch.layers import Dropout
 
 IMPLS = ("scratch", "keras", "torch")
@@ -121,7 +122,10 @@ def run(config: RunConfig, spec: ModelSpec, data, impls: dict, lr_at: Callable[[
             row = {"step": step, "epoch": epoch, "lr": lr}
             for name, impl in impls.items():
                 start = time.perf_counter()
-                loss = impl.step(x_train[idx], t_train[idx], lr, masks)
+                try:
+                    loss = impl.step(x_train[idx], t_train[idx], lr, masks)
+                except NonFiniteError as err:  # scratch refuses non-finite activations before the loss
+                    loss, row[f"error_{name}"] = float("nan"), str(err)
                 seconds[name] += time.perf_counter() - start
                 row[f"loss_{name}"] = loss
                 if not math.isfinite(loss):

