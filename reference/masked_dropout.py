@@ -37,21 +37,37 @@ def torch_module(rate: float):
 
 
 def keras_layer(rate: float, dtype: str):
-    """A Keras layer: ``call(x, training)`` multiplies by ``self.mask / (1 - rate)`` when training."""
+    """A Keras layer: ``call(x, training)`` multiplies by ``mask / (1 - rate)`` when training.
+
+    The factor lives in a variable of unconstrained shape, assigned when ``mask`` is set, so a
+    compiled (``tf.function``) training step reads each step's mask instead of a traced constant.
+    """
     keras = frameworks.keras()
+    tf = frameworks.tf()
 
     class MaskedDropout(keras.layers.Layer):
         def __init__(self, **kw) -> None:
             super().__init__(**kw)
             self.rate = rate
-            self.mask: np.ndarray | None = None
+            self._mask: np.ndarray | None = None
+            self._factor = tf.Variable(np.ones((1, 1), dtype=dtype), shape=tf.TensorShape(None), trainable=False)
+
+        @property
+        def mask(self) -> np.ndarray | None:
+            return self._mask
+
+        @mask.setter
+        def mask(self, value: np.ndarray | None) -> None:
+            self._mask = value
+            if value is not None:
+                scale = 0.0 if self.rate >= 1 else 1.0 / (1.0 - self.rate)
+                self._factor.assign(value.astype(dtype) * np.asarray(scale, dtype=dtype))
 
         def call(self, x, training=False):
             if not training:
                 return x
-            if self.mask is None:
+            if self._mask is None:
                 raise ValueError("mask: expected a mask to be set before the forward")
-            scale = 0.0 if self.rate >= 1 else 1.0 / (1.0 - self.rate)
-            return x * keras.ops.convert_to_tensor(self.mask.astype(dtype) * np.asarray(scale, dtype=dtype))
+            return x * tf.reshape(self._factor, tf.shape(x))  # the variable has no static shape
 
     return MaskedDropout(dtype=dtype)

@@ -59,13 +59,19 @@ class KerasImpl:
         self.loss = keras.losses.SparseCategoricalCrossentropy(
             from_logits=True, ignore_class=None, reduction="sum_over_batch_size", axis=-1, dtype=dtype)
 
-    def step(self, x, t, lr, masks) -> float:
+        # The forward/backward is compiled once, as model.fit compiles its train step.
+        self._grads = frameworks.tf().function(self._grads_eager, reduce_retracing=True)
+
+    def _grads_eager(self, x, t):
         tf = frameworks.tf()
-        self.twin.set_masks(masks)
         with tf.GradientTape() as tape:
-            logits = self.twin.model(self.twin.to_fw(x), training=True)
+            logits = self.twin.model(x, training=True)
             value = self.loss(t, logits)
-        grads = tape.gradient(value, self.vars)
+        return value, tape.gradient(value, self.vars)
+
+    def step(self, x, t, lr, masks) -> float:
+        self.twin.set_masks(masks)
+        value, grads = self._grads(self.twin.to_fw(x), t)
         self.driver.apply(grads, lr)
         return float(value.numpy())
 
