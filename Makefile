@@ -7,7 +7,7 @@ export KERAS_BACKEND := tensorflow
 export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONHASHSEED := 0
 
-.PHONY: help setup test test-slow report lint clean
+.PHONY: help setup test test-slow report bench lint clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -29,8 +29,11 @@ test: $(STAMP)  ## run the test suite (slow MNIST runs excluded)
 test-slow: $(STAMP)  ## run only the slow tests
 	$(PY) -m pytest -m slow -q
 
-report: $(STAMP)  ## run the parity table and write reports/
-	$(PY) -m comparisons report
+report: $(STAMP)  ## every comparison into reports/ (short MNIST runs; FULL=1 for the full recipes)
+	$(PY) -m comparisons report $(if $(FULL),--full)
+
+bench: $(STAMP)  ## speed and memory benchmarks into reports/benchmarks.*
+	$(PY) -m comparisons bench
 
 lint: $(STAMP)  ## ruff
 	$(PY) -m ruff check scratch reference comparisons tests

@@ -92,3 +92,13 @@ def test_unknown_names_are_rejected():
     spec = models.get("twolayer")
     with pytest.raises(ValueError, match="impl: unknown"):
         build_impls(spec, lockstep.RunConfig("twolayer", impls=("scratch", "jax")))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["mlp4x32", "twolayer"])
+def test_full_recipe_stays_in_lockstep_in_float64(name, tmp_path):
+    """The issue's criterion: runs 1 and 3 (full recipes) within 1e-8 relative for every step."""
+    record = train(name, dtype="float64", out=tmp_path, progress=False)
+    div = divergence(record)
+    for fw in ("keras", "torch"):
+        assert div[f"rel_diff_{fw}"].max() < F64_STEP_LOSS
