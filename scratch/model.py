@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from scratch._checks import check_array
 from scratch.layers.base import Layer
 from scratch.layers.dropout import Dropout
 
@@ -38,6 +39,7 @@ class Sequential:
             raise ValueError(f"names: expected {len(layers)} unique names, got {names}")
         self.layers = layers
         self.names = names
+        self._complete = False  # the last forward ran through every layer (backward may follow)
 
     # -- state ---------------------------------------------------------------------------------
     def _collect(self, attr: str) -> dict[str, np.ndarray]:
@@ -63,24 +65,47 @@ class Sequential:
 
     # -- computation ---------------------------------------------------------------------------
     def forward(self, x: np.ndarray, *, training: bool, masks: dict[str, np.ndarray] | None = None) -> np.ndarray:
-        """Run every layer; ``masks`` maps Dropout layer names to masks to inject."""
+        """Run every layer; ``masks`` maps Dropout layer names to masks to inject.
+
+        ``x`` is checked once here (array, dtype, finite values); the layers then run without
+        re-scanning each intermediate activation (see ``scratch.layers.base``).
+        """
         masks = masks or {}
         unknown = set(masks) - {n for n, layer in zip(self.names, self.layers, strict=True)
                                 if isinstance(layer, Dropout)}
         if unknown:
             raise ValueError(f"masks: {sorted(unknown)} are not Dropout layers of this model")
+        check_array(x, "x", dtype=self.dtype)
+        self._complete = False
+        y = x
         for name, layer in zip(self.names, self.layers, strict=True):
             if name in masks:
-                x = layer.forward(x, training=training, mask=masks[name])
+                y = layer._forward(y, training=training, mask=masks[name])
             else:
-                x = layer.forward(x, training=training)
-        return x
+                y = layer._forward(y, training=training)
+        self._complete = True
+        return y.copy() if np.may_share_memory(y, x) else y
 
-    def backward(self, dy: np.ndarray) -> np.ndarray:
-        """Backpropagate through every layer (overwrites every layer's grads); return dx."""
-        for layer in reversed(self.layers):
-            dy = layer.backward(dy)
-        return dy
+    def backward(self, dy: np.ndarray, *, need_dx: bool = True) -> np.ndarray | None:
+        """Backpropagate through every layer (overwrites every layer's grads); return dx.
+
+        ``dy`` is checked once here against the output of the last forward. With
+        ``need_dx=False`` None is returned and no layer up to the first one with parameters
+        computes an input gradient (nothing would read it): a training loop never uses the
+        gradient of its data, and for a first convolution it is the costliest product of the
+        backward pass.
+        """
+        if not self._complete:
+            raise RuntimeError("Sequential.backward called before forward: call forward(x, training=True) first")
+        self.layers[-1]._check_upstream(dy)
+        # layer i needs dx if the caller wants it or a layer before i has parameters to train
+        wanted = [need_dx]
+        for layer in self.layers[:-1]:
+            wanted.append(wanted[-1] or bool(layer.params))
+        grad = dy
+        for layer, want in zip(reversed(self.layers), reversed(wanted), strict=True):
+            grad = layer._backward(grad, need_dx=want)
+        return grad.copy() if grad is not None and np.may_share_memory(grad, dy) else grad
 
     def predict(self, x: np.ndarray, *, batch_size: int = 1000) -> np.ndarray:
         """Evaluation-mode forward in batches (bounded memory)."""

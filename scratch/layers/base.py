@@ -8,7 +8,16 @@ A layer holds three dicts of arrays with short canonical names:
 * ``buffers``: non-trainable state updated by a training forward (``running_mean``, ``running_var``).
 
 ``forward(x, *, training)`` returns a new array of the layer's dtype and caches what ``backward``
-needs; ``backward(dy)`` returns ``dL/dx``. Neither writes into ``x`` or ``dy``.
+needs (references to its input where that suffices, never copies made just in case);
+``backward(dy)`` returns ``dL/dx``. Neither writes into ``x`` or ``dy``.
+
+Checks and work are split: the public ``forward`` / ``backward`` validate their argument in full
+(type, dtype, shape, finite values: a clear ``ValueError`` for a layer called directly), then call
+``_forward(x, training=...)`` / ``_backward(dy, need_dx=...)``, which do the arithmetic and the
+cheap structural checks only. ``Sequential`` validates once at the model boundary and calls the
+underscored methods, so a finiteness scan of every activation is not paid in every layer of every
+step. ``_backward(dy, need_dx=False)`` writes the parameter gradients and skips dx (returns None):
+what a model's first layer needs, since nothing consumes the gradient of the data.
 """
 
 from __future__ import annotations
@@ -20,6 +29,9 @@ from scratch._checks import as_float_dtype, check_array, check_shape
 
 class Layer:
     """Base class: the protocol plus the checks every layer shares.
+
+    Subclasses implement ``_forward`` and ``_backward``; ``forward``/``backward`` wrap them with
+    the full argument checks.
 
     Args:
         dtype: ``"float32"`` or ``"float64"``; inputs must have this dtype and outputs keep it.
@@ -33,28 +45,42 @@ class Layer:
         self._out_shape: tuple[int, ...] | None = None
 
     # -- the protocol --------------------------------------------------------------------------
-    def forward(self, x: np.ndarray, *, training: bool) -> np.ndarray:  # pragma: no cover
-        raise NotImplementedError
+    def forward(self, x: np.ndarray, *, training: bool) -> np.ndarray:
+        """Check ``x`` (array, layer dtype, finite values) and return the layer's output."""
+        check_array(x, "x", dtype=self.dtype)
+        return self._forward(x, training=training)
 
-    def backward(self, dy: np.ndarray) -> np.ndarray:  # pragma: no cover
-        raise NotImplementedError
+    def backward(self, dy: np.ndarray) -> np.ndarray:
+        """Check ``dy`` against the last forward's output; overwrite ``grads``; return dx."""
+        self._check_upstream(dy)
+        return self._backward(dy, need_dx=True)
 
     def __call__(self, x: np.ndarray, *, training: bool) -> np.ndarray:
         return self.forward(x, training=training)
 
+    def _forward(self, x: np.ndarray, *, training: bool) -> np.ndarray:  # pragma: no cover
+        raise NotImplementedError
+
+    def _backward(self, dy: np.ndarray, *, need_dx: bool) -> np.ndarray | None:  # pragma: no cover
+        raise NotImplementedError
+
     # -- helpers for subclasses ----------------------------------------------------------------
     def _check_input(self, x: np.ndarray, ndim: int | tuple[int, ...] | None = None) -> np.ndarray:
-        return check_array(x, "x", dtype=self.dtype, ndim=ndim)
+        """Type, dtype and rank of ``x`` (cheap; finiteness is checked by ``forward``)."""
+        return check_array(x, "x", dtype=self.dtype, ndim=ndim, finite=False)
 
     def _check_upstream(self, dy: np.ndarray) -> np.ndarray:
         """Check ``dy`` against the last forward's output; raise if no forward came first."""
+        self._require_forward()
+        check_array(dy, "dy", dtype=self.dtype)
+        check_shape(dy, self._out_shape, "dy")
+        return dy
+
+    def _require_forward(self) -> None:
         if self._out_shape is None:
             raise RuntimeError(
                 f"{type(self).__name__}.backward called before forward: call forward(x, training=True) first"
             )
-        check_array(dy, "dy", dtype=self.dtype)
-        check_shape(dy, self._out_shape, "dy")
-        return dy
 
     def _param(self, name: str, value: np.ndarray, shape: tuple[int, ...]) -> None:
         """Register a trainable array after checking its shape; stored as a copy in the layer dtype."""

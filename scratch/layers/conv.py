@@ -13,9 +13,21 @@ from scratch.layers.base import Layer
 class Conv2D(Layer):
     """2-D cross-correlation on NCHW images, kernel W of shape (F, C, KH, KW) (OIHW), bias (F,).
 
-    Forward:  col = im2col(pad(x))                      # (N*OH*OW, C*KH*KW)
-              y   = col @ W.reshape(F, -1).T + b        # (N*OH*OW, F) -> (N, F, OH, OW)
-    Backward: dW = dy2.T @ col, db = dy2.sum(0), dx = unpad(col2im(dy2 @ W2))
+    Forward:  col = [im2col_batched(pad(x)); 1]         # (N, C*KH*KW + 1, OH*OW), a row of ones
+              y   = [W2 | b] @ col                      # W2 = W.reshape(F, -1): (N, F, OH*OW), NCHW
+    Backward: dy3 = dy.reshape(N, F, OH*OW)             # a view
+              [dW2 | db] = sum_n dy3[n] @ col[n].T
+              dx  = unpad(col2im_batched(W2.T @ dy3))
+
+    The bias rides in the products as one more kernel column against a row of ones (the
+    augmented-matrix form): no separate pass over the (N, F, OH, OW) output to add it, nor over dy
+    to sum it. The products are stacks of N BLAS calls (``np.matmul`` on 3-D operands), one
+    (F, OH*OW) matrix per image, already in NCHW order; the textbook's single tall product
+    (N*OH*OW, C*KH*KW) @ (C*KH*KW, F) needs a transposing copy of its result (and of dy) instead,
+    and its im2col copy gathers runs of KW elements, several times slower than the runs of OW here.
+    A training forward keeps ``col`` for the backward pass; an evaluation forward keeps only the
+    padded input and rebuilds ``col`` if a backward follows, so evaluation holds no im2col matrix
+    beyond the current call.
 
     Framework notes: PyTorch ``nn.Conv2d`` uses the same OIHW kernel on NCHW data. Keras
     ``Conv2D`` works on NHWC with an HWIO kernel (``W.transpose(2, 3, 1, 0)``). Keras ``"same"``
@@ -81,7 +93,7 @@ class Conv2D(Layer):
         """(top, bottom, left, right) padding used for an input of spatial size ``in_hw``."""
         return ic.resolve_padding(self.padding, in_hw, self.kernel_size, self.stride)
 
-    def forward(self, x: np.ndarray, *, training: bool) -> np.ndarray:
+    def _forward(self, x: np.ndarray, *, training: bool) -> np.ndarray:
         self._check_input(x, ndim=4)
         n, c, h, w = x.shape
         if c != self.in_channels:
@@ -89,22 +101,31 @@ class Conv2D(Layer):
         pads = self.pads_for((h, w))
         out_hw = ic.output_size((h, w), self.kernel_size, self.stride, pads, truncate=self.truncate)
         xp = ic.pad(x, pads)
-        col = ic.im2col(xp, self.kernel_size, self.stride, out_hw)  # (N*OH*OW, C*KH*KW)
-        w2 = self.params["W"].reshape(self.filters, -1)  # (F, C, KH, KW) -> (F, C*KH*KW)
-        y2 = col @ w2.T + self.params["b"]  # (N*OH*OW, F)
-        self._cache = (col, xp.shape, pads, out_hw)
-        y = np.ascontiguousarray(y2.reshape(n, *out_hw, self.filters).transpose(0, 3, 1, 2))  # -> NCHW
+        col = ic.im2col_batched(xp, self.kernel_size, self.stride, out_hw, ones_row=True)  # (N, CKK+1, OH*OW)
+        y = np.matmul(self._w2b(), col)  # (F, CKK+1) @ (N, CKK+1, OH*OW) -> (N, F, OH*OW): NCHW
+        self._cache = (col if training else None, xp, pads, out_hw)
+        y = y.reshape(n, self.filters, *out_hw)  # (N, F, OH*OW) -> (N, F, OH, OW), a view
         self._out_shape = y.shape
         return y
 
-    def backward(self, dy: np.ndarray) -> np.ndarray:
-        """Overwrite ``grads['W']``, ``grads['b']``; return dx (N, C, H, W)."""
-        self._check_upstream(dy)
-        col, padded_shape, pads, out_hw = self._cache
-        dy2 = dy.transpose(0, 2, 3, 1).reshape(-1, self.filters)  # (N, F, OH, OW) -> (N*OH*OW, F)
+    def _w2b(self) -> np.ndarray:
+        """[W2 | b]: the kernel as a (F, C*KH*KW) matrix with the bias as one more column."""
+        return np.concatenate([self.params["W"].reshape(self.filters, -1), self.params["b"][:, None]], axis=1)
+
+    def _backward(self, dy: np.ndarray, *, need_dx: bool) -> np.ndarray | None:
+        """Overwrite ``grads['W']``, ``grads['b']``; return dx (N, C, H, W) (None if not ``need_dx``)."""
+        col, xp, pads, out_hw = self._cache
+        if col is None:  # after an evaluation forward
+            col = ic.im2col_batched(xp, self.kernel_size, self.stride, out_hw, ones_row=True)
+        n = dy.shape[0]
+        dy3 = dy.reshape(n, self.filters, -1)  # (N, F, OH, OW) -> (N, F, OH*OW), a view
+        # (N, F, P) @ (N, P, CKK+1) -> (N, F, CKK+1), summed over the batch: [dW2 | db]
+        dw2b = np.matmul(dy3, col.transpose(0, 2, 1)).sum(axis=0)
+        self.grads["W"] = np.ascontiguousarray(dw2b[:, :-1]).reshape(self.params["W"].shape)
+        self.grads["b"] = dw2b[:, -1].copy()
+        if not need_dx:
+            return None
         w2 = self.params["W"].reshape(self.filters, -1)
-        self.grads["W"] = (dy2.T @ col).reshape(self.params["W"].shape)
-        self.grads["b"] = dy2.sum(axis=0)
-        dcol = dy2 @ w2  # (N*OH*OW, C*KH*KW)
-        dxp = ic.col2im(dcol, padded_shape, self.kernel_size, self.stride, out_hw)
-        return np.ascontiguousarray(ic.unpad(dxp, pads))
+        dcol = np.matmul(w2.T, dy3)  # (C*KH*KW, F) @ (N, F, OH*OW) -> (N, C*KH*KW, OH*OW)
+        dxp = ic.col2im_batched(dcol, xp.shape, self.kernel_size, self.stride, out_hw)
+        return dxp if not any(pads) else np.ascontiguousarray(ic.unpad(dxp, pads))

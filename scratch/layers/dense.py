@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from scratch import initializers
@@ -57,22 +59,24 @@ class Dense(Layer):
         self._x2: np.ndarray | None = None
         self._in_shape: tuple[int, ...] | None = None
 
-    def forward(self, x: np.ndarray, *, training: bool) -> np.ndarray:
+    def _forward(self, x: np.ndarray, *, training: bool) -> np.ndarray:
         self._check_input(x)
-        if x.ndim < 2 or int(np.prod(x.shape[1:])) != self.in_features:
+        if x.ndim < 2 or math.prod(x.shape[1:]) != self.in_features:
             raise ValueError(
                 f"x: expected shape (N, {self.in_features}) or (N, ...) with {self.in_features} features "
                 f"per sample, got {x.shape}"
             )
         self._in_shape = x.shape
         self._x2 = x.reshape(x.shape[0], self.in_features)  # (N, d1, ...) -> (N, in) (a view)
-        y = self._x2 @ self.params["W"] + self.params["b"]
+        y = self._x2 @ self.params["W"]
+        y += self.params["b"]  # in place: no second (N, units) temporary
         self._out_shape = y.shape
         return y
 
-    def backward(self, dy: np.ndarray) -> np.ndarray:
+    def _backward(self, dy: np.ndarray, *, need_dx: bool) -> np.ndarray | None:
         """Overwrite ``grads['W']``, ``grads['b']`` and return dx of the input's shape."""
-        self._check_upstream(dy)
         self.grads["W"] = self._x2.T @ dy
         self.grads["b"] = dy.sum(axis=0)
+        if not need_dx:
+            return None
         return (dy @ self.params["W"].T).reshape(self._in_shape)  # (N, in) -> input shape

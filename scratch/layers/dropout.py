@@ -39,6 +39,11 @@ class Dropout(Layer):
         self.rng = rng
 
     def forward(self, x: np.ndarray, *, training: bool, mask: np.ndarray | None = None) -> np.ndarray:
+        """Check ``x`` (and ``mask``), then apply the layer; ``mask`` (bool, x's shape) overrides the draw."""
+        check_array(x, "x", dtype=self.dtype)
+        return self._forward(x, training=training, mask=mask)
+
+    def _forward(self, x: np.ndarray, *, training: bool, mask: np.ndarray | None = None) -> np.ndarray:
         self._check_input(x)
         one = self.dtype.type(1)
         if training:
@@ -58,6 +63,5 @@ class Dropout(Layer):
         self._out_shape = y.shape
         return y
 
-    def backward(self, dy: np.ndarray) -> np.ndarray:
-        self._check_upstream(dy)
-        return dy * self._factor
+    def _backward(self, dy: np.ndarray, *, need_dx: bool) -> np.ndarray | None:
+        return dy * self._factor if need_dx else None

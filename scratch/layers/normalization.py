@@ -118,8 +118,8 @@ class BatchNorm(Layer):
         return np.ascontiguousarray(y2.reshape(n, h, w, c).transpose(0, 3, 1, 2))  # (N*H*W, C) -> NCHW
 
     # -- protocol ------------------------------------------------------------------------------
-    def forward(self, x: np.ndarray, *, training: bool) -> np.ndarray:
-        """Normalise; a training forward also updates ``buffers`` in place."""
+    def _forward(self, x: np.ndarray, *, training: bool) -> np.ndarray:
+        """Normalise; a training forward also updates ``buffers``."""
         x2 = self._to_2d(x)
         m = x2.shape[0]
         if training:
@@ -148,14 +148,15 @@ class BatchNorm(Layer):
         for name, stat in (("running_mean", mu), ("running_var", var)):
             self.buffers[name] = self.buffers[name] * keep + stat * take
 
-    def backward(self, dy: np.ndarray) -> np.ndarray:
+    def _backward(self, dy: np.ndarray, *, need_dx: bool) -> np.ndarray | None:
         """Overwrite ``grads['gamma']``, ``grads['beta']``; return dx. After an evaluation forward
         the statistics are constants, so dx = dy * gamma / sqrt(running_var + eps)."""
-        self._check_upstream(dy)
         x_hat, inv_std, training, shape = self._cache
         dy2 = self._to_2d(dy)
         self.grads["gamma"] = (dy2 * x_hat).sum(axis=0)
         self.grads["beta"] = dy2.sum(axis=0)
+        if not need_dx:
+            return None
         g = self.params["gamma"] * inv_std
         if training:
             m = dy2.shape[0]

@@ -1,4 +1,4 @@
-"""Max and average pooling over strided windows (no im2col copy for the forward pass)."""
+"""Max and average pooling, one strided view per window offset (no im2col copy, no window copy)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,12 @@ from scratch.layers.base import Layer
 
 class _Pool2D(Layer):
     """Shared window arithmetic for NCHW pooling.
+
+    The windows are never materialised: for each of the KH*KW offsets (i, j) inside a window,
+    ``xp[:, :, i::SH, j::SW]`` (cropped to OH x OW) is a strided view holding that cell of every
+    window, and the pooling is a running reduction over those KH*KW views. The backward pass
+    writes each offset's share into the same view of dx: a plain assignment when windows do not
+    overlap (stride >= pool size, the usual 2 x 2 / 2 case), an add otherwise.
 
     Args:
         pool_size: k or (KH, KW).
@@ -35,47 +41,107 @@ class _Pool2D(Layer):
         """(top, bottom, left, right) padding used for an input of spatial size ``in_hw``."""
         return ic.resolve_padding(self.padding, in_hw, self.pool_size, self.stride)
 
-    def _windows(self, x: np.ndarray) -> np.ndarray:
+    def _offsets(self, x: np.ndarray) -> list[np.ndarray]:
+        """Check and pad ``x``; return the KH*KW views (N, C, OH, OW), offsets in row-major order."""
         self._check_input(x, ndim=4)
         h, w = x.shape[2:]
         pads = self.pads_for((h, w))
-        out_hw = ic.output_size((h, w), self.pool_size, self.stride, pads, truncate=self.truncate)
+        oh, ow = ic.output_size((h, w), self.pool_size, self.stride, pads, truncate=self.truncate)
         xp = ic.pad(x, pads, value=self._pad_value)
-        self._geom = (xp.shape, pads, out_hw)
-        return ic.windows(xp, self.pool_size, self.stride, out_hw)  # (N, C, OH, OW, KH, KW) view
+        self._geom = (xp.shape, pads, (oh, ow))
+        (kh, kw), (sh, sw) = self.pool_size, self.stride
+        return [xp[:, :, i : i + sh * oh : sh, j : j + sw * ow : sw] for i in range(kh) for j in range(kw)]
 
-    def _scatter(self, per_offset) -> np.ndarray:
-        """dx = unpad(sum over kernel offsets (i, j) of per_offset(i, j) placed at that offset)."""
+    def _scatter(self, shares) -> np.ndarray:
+        """dx = unpad(sum over offsets k of shares[k] placed at offset k); ``shares`` yields (N, C, OH, OW)."""
         padded_shape, pads, (oh, ow) = self._geom
         (kh, kw), (sh, sw) = self.pool_size, self.stride
-        dxp = np.zeros(padded_shape, dtype=self.dtype)
-        for i in range(kh):
-            for j in range(kw):
-                dxp[:, :, i : i + sh * oh : sh, j : j + sw * ow : sw] += per_offset(i, j)
-        return np.ascontiguousarray(ic.unpad(dxp, pads))
+        overlap = sh < kh or sw < kw
+        # windows that tile the input exactly write every cell once: no zero fill needed
+        tiled = (sh, sw) == (kh, kw) and padded_shape[2:] == (oh * kh, ow * kw)
+        dxp = np.empty(padded_shape, dtype=self.dtype) if tiled else np.zeros(padded_shape, dtype=self.dtype)
+        for k, share in enumerate(shares):
+            i, j = divmod(k, kw)
+            dst = dxp[:, :, i : i + sh * oh : sh, j : j + sw * ow : sw]  # (N, C, OH, OW) view
+            if overlap:
+                dst += share
+            else:
+                dst[...] = share
+        return dxp if not any(pads) else np.ascontiguousarray(ic.unpad(dxp, pads))
+
+
+def _tournament(views: list[np.ndarray]) -> tuple[np.ndarray, tuple | None]:
+    """Maximum of ``views`` by a knockout bracket, keeping who won each match.
+
+    The first half of the offsets plays the second half; ``right = y_right > y_left`` (strict, so
+    a tie goes to the earlier offsets), recursively. Returns (y, tree) with tree =
+    (right, left tree, right tree, size of the left half), or None for a single view. y may be
+    ``views[0]`` itself (one view): the caller copies it before handing it out.
+    """
+    if len(views) == 1:
+        return views[0], None
+    mid = len(views) // 2
+    y_left, t_left = _tournament(views[:mid])
+    y_right, t_right = _tournament(views[mid:])
+    if y_left is views[0]:  # a view of the input: compare against the (contiguous) result instead
+        y = np.maximum(y_left, y_right)
+        right = y > y_left  # same as y_right > y_left, reading one strided operand instead of two
+    else:  # our own temporary: overwrite it
+        right = y_right > y_left
+        y = np.maximum(y_left, y_right, out=y_left)
+    return y, (right, t_left, t_right, mid)
+
+
+def _winners(tree: tuple | None, count: int, mask: np.ndarray | None):
+    """Yield, offset by offset, the mask of windows whose first maximum is at that offset."""
+    if count == 1:
+        yield mask
+        return
+    right, t_left, t_right, mid = tree
+    go_left = ~right if mask is None else np.greater(mask, right)  # mask and not right
+    go_right = right if mask is None else mask & right
+    yield from _winners(t_left, mid, go_left)
+    yield from _winners(t_right, count - mid, go_right)
 
 
 class MaxPool2D(_Pool2D):
     """y = max over each window; the gradient goes to the first maximum in row-major window order
     (ties broken like ``np.argmax``, Keras/TF and PyTorch on CPU). Padding cells are -inf, so they
-    never win: Keras ``"same"`` and PyTorch's implicit padding behave the same way."""
+    never win: Keras ``"same"`` and PyTorch's implicit padding behave the same way.
+
+    Forward: a knockout bracket over the KH*KW offset views (``_tournament``): the first half of
+    the offsets against the second half with a strict ``>``, recursively, so every tie goes to
+    the earlier offset and the winner is ``argmax``'s first maximum. A training forward keeps
+    the KH*KW - 1 boolean match results; backward turns them into one mask per offset and writes
+    dy * mask into that offset's view of dx. No window is copied and no index array is built.
+    An evaluation forward keeps only the views (references to the input) and replays the bracket
+    if a backward follows.
+    """
 
     _pad_value = -np.inf
 
-    def forward(self, x: np.ndarray, *, training: bool) -> np.ndarray:
-        win = self._windows(x)
-        n, c, oh, ow, kh, kw = win.shape
-        flat = win.reshape(n, c, oh, ow, kh * kw)  # copy: overlapping windows cannot be a view
-        self._argmax = flat.argmax(axis=-1)  # first occurrence of the maximum
-        y = np.take_along_axis(flat, self._argmax[..., None], axis=-1)[..., 0]
+    def _forward(self, x: np.ndarray, *, training: bool) -> np.ndarray:
+        views = self._offsets(x)
+        if training:
+            y, self._tree = _tournament(views)
+        else:
+            y, self._tree = views[0], None
+            for v in views[1:]:
+                y = np.maximum(y, v, out=None if y is views[0] else y)
+        if y is views[0]:
+            y = y.copy()
+        self._views = views
         self._out_shape = y.shape
         return y
 
-    def backward(self, dy: np.ndarray) -> np.ndarray:
-        self._check_upstream(dy)
-        kw = self.pool_size[1]
-        zero = np.zeros((), dtype=dy.dtype)
-        return self._scatter(lambda i, j: np.where(self._argmax == i * kw + j, dy, zero))
+    def _backward(self, dy: np.ndarray, *, need_dx: bool) -> np.ndarray | None:
+        if not need_dx:
+            return None
+        views = self._views
+        if self._tree is None and len(views) > 1:  # after an evaluation forward
+            _, self._tree = _tournament(views)
+        masks = _winners(self._tree, len(views), None)
+        return self._scatter(dy if mask is None else np.multiply(dy, mask, dtype=self.dtype) for mask in masks)
 
 
 class AvgPool2D(_Pool2D):
@@ -92,8 +158,8 @@ class AvgPool2D(_Pool2D):
         super().__init__(pool_size, stride=stride, padding=padding, truncate=truncate, dtype=dtype)
         self.count_include_pad = bool(count_include_pad)
 
-    def forward(self, x: np.ndarray, *, training: bool) -> np.ndarray:
-        win = self._windows(x)
+    def _forward(self, x: np.ndarray, *, training: bool) -> np.ndarray:
+        views = self._offsets(x)
         kh, kw = self.pool_size
         padded_shape, pads, out_hw = self._geom
         if self.count_include_pad or not any(pads):
@@ -102,11 +168,15 @@ class AvgPool2D(_Pool2D):
             ones = ic.pad(np.ones((1, 1) + x.shape[2:], dtype=self.dtype), pads)
             count = ic.windows(ones, self.pool_size, self.stride, out_hw).sum(axis=(-2, -1))[0, 0]
         self._count = count
-        y = win.sum(axis=(-2, -1)) / count
+        total = views[0].copy()
+        for v in views[1:]:
+            total += v
+        y = np.divide(total, count, out=total)
         self._out_shape = y.shape
         return y
 
-    def backward(self, dy: np.ndarray) -> np.ndarray:
-        self._check_upstream(dy)
+    def _backward(self, dy: np.ndarray, *, need_dx: bool) -> np.ndarray | None:
+        if not need_dx:
+            return None
         share = dy / self._count
-        return self._scatter(lambda i, j: share)
+        return self._scatter(share for _ in range(self.pool_size[0] * self.pool_size[1]))

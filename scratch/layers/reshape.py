@@ -17,14 +17,20 @@ class Flatten(Layer):
     """
 
     def forward(self, x: np.ndarray, *, training: bool) -> np.ndarray:
+        return super().forward(x, training=training).copy()  # never hand out a view of the caller's array
+
+    def backward(self, dy: np.ndarray) -> np.ndarray:
+        return super().backward(dy).copy()  # never hand out a view of the caller's array
+
+    def _forward(self, x: np.ndarray, *, training: bool) -> np.ndarray:
+        """A view of ``x``: inside ``Sequential`` the next layer reads it and nothing writes it."""
         self._check_input(x)
         if x.ndim < 2:
             raise ValueError(f"x: expected a batch of shape (N, ...) with at least 2 axes, got {x.shape}")
         self._in_shape = x.shape
         y = x.reshape(x.shape[0], -1)  # (N, C, H, W) -> (N, C*H*W)
         self._out_shape = y.shape
-        return y.copy()  # never hand out a view of the caller's array
+        return y
 
-    def backward(self, dy: np.ndarray) -> np.ndarray:
-        self._check_upstream(dy)
-        return dy.reshape(self._in_shape).copy()  # (N, C*H*W) -> (N, C, H, W)
+    def _backward(self, dy: np.ndarray, *, need_dx: bool) -> np.ndarray | None:
+        return dy.reshape(self._in_shape) if need_dx else None  # (N, C*H*W) -> (N, C, H, W), a view

@@ -1,0 +1,5 @@
+import sys
+
+from comparisons.bench import main
+
+sys.exit(main())

@@ -1,0 +1,113 @@
+"""The prose of the benchmark report (kept apart from the code that computes the tables)."""
+
+from __future__ import annotations
+
+RESULTS = """\
+Seconds per training epoch (60,000 images at the recipe's batch size) as median [min, max] over
+the repeats; `*` marks an epoch extrapolated from the timed iterations (`iterations timed` x
+`steps per epoch` in the CSV). `eval 10k` is the time to classify the 10,000 test images in
+batches of 1,000. Ratios divide by PyTorch in the same run, same dtype (Keras rows by PyTorch
+float32). Peak RSS is the whole worker process (interpreter, libraries, the MNIST arrays, the
+model, training and evaluation): each implementation runs in a process of its own. `train GFLOP/s`
+counts the matrix products only (see Method). `other load` is the share of all CPUs that other
+processes used in the 0.2 s just before each timed training run (median and max over the runs):
+with 2 threads on 2 cores, a busy core stalls every parallel region of the run that needs it, so
+a run timed under load can be many times slower (see Method)."""
+
+TARGETS = """\
+Epoch time of scratch in float32 against PyTorch's (same batch size, same run): at most 0.7x for
+the multi-layer perceptrons, at most 1.0x for the convnet; and the convnet's peak memory at most
+PyTorch's. The thread count matters for the convnet: NumPy runs its element-wise work (ReLU,
+pooling, the im2col copy) on one core and its stacks of small matrix products single-threaded,
+while PyTorch spreads every kernel over all its threads; `--threads 1` compares the two on one
+core each."""
+
+BEFORE_AFTER = """\
+The same benchmark run on the scratch code before the performance work (the textbook-style layers:
+im2col rows (N*OH*OW, C*KH*KW) and one tall product with a transpose copy to NCHW, pooling through
+a copied window array and `argmax`, `np.where` in ReLU, an `isfinite` scan of every activation in
+every layer, the input gradient of the first layer computed and thrown away), kept in
+`reports/benchmarks-before.csv`. The seconds come from different runs, on a machine whose load may
+have differed; the `/ torch` columns are each relative to PyTorch in their own run, and
+`speed-up vs torch` is their quotient: the gain with the machine's state divided out."""
+
+BEFORE_PROFILE = """\
+The same profile of the earlier code (from the run of the Before and after table). The largest
+own times: `reshape` (the copies that build the im2col rows and the max-pooling windows),
+`argmax` and `take_along_axis` over the copied windows, the `np.where` scatter of the pooling
+gradient, `ascontiguousarray` (the transposing copies to and from NCHW) and `np.where` in ReLU.
+`reduce` includes the finiteness scans every layer made of its input and upstream gradient."""
+
+CEILING = """\
+GFLOP/s of one large product (2,048 x 2,048 by 2,048 x 2,048, best of 5) with the same thread
+count: what the BLAS can reach on this machine. NumPy is measured twice: as configured, and with
+the OpenBLAS kernel variable flipped (on some processors OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE
+are set in the environment to work around old OpenBLAS bugs; they make a current NumPy pick a
+slower kernel). The models' matrices are small (batches of 32 to 100), so they reach a fraction
+of this ceiling."""
+
+MACHINE = """\
+Collected inside the workers. Thread counts are set explicitly: the environment variables of
+every worker, plus `torch.set_num_threads` / `set_num_interop_threads` and TensorFlow's intra-op
+and inter-op pools. NumPy itself is single-threaded; only its BLAS uses the threads."""
+
+METHOD_TEMPLATE = """\
+- Each (model, implementation, dtype) runs in its own worker process, started and warmed up (10
+  training steps and one evaluation, which also traces the Keras functions) before any timing.
+  The driver then alternates: every round times `iterations` training steps on each worker in
+  turn, the order rotated from round to round, with a 0.2 s pause between workers; evaluation
+  rounds follow the same pattern. Machine drift (other load, frequency changes) thus falls on all
+  implementations alike, and the ratios compare runs made minutes apart at most.
+- Before each timed run the driver waits (up to `--max-wait` seconds, here {max_wait:g} s) for a
+  moment when other processes use less than 15% of the CPUs, and records what they used. The
+  medians and the ratios are robust to a few slow runs; the max column shows them.
+- Same model, same start: the frameworks get the scratch model's initial weights
+  (`reference.model_twin`); Keras runs channels-last as Keras users do (the input converted once).
+- Optimizer: plain SGD for every implementation (`p -= lr * g` in scratch, `torch.optim.SGD`,
+  `keras.optimizers.SGD` with every argument explicit), at the recipe's learning rate for the SGD
+  recipes and 0.01 for the others (the Adam and AdaGrad recipes): the benchmark times the
+  models, not the optimizers. Loss: softmax cross-entropy on logits.
+- Dropout (mlp4x128_bn_dropout): each framework's own `Dropout` layer, drawing its own masks, as
+  scratch's does (the parity runs inject one mask into all three instead).
+- Keras fit: one `model.fit` call per timed run over the batches of that run; its per-call
+  set-up (data adapter, callbacks) is included and scaled with the epoch. Keras loop: a
+  `tf.function` step with `GradientTape` and `optimizer.apply`. Evaluation: `model.predict` and a
+  `tf.function` forward, batches of 1,000.
+- The frameworks run with their default (non-deterministic) kernels: the determinism switches the
+  parity suite turns on are turned off in the benchmark workers.
+- scratch trains through `Sequential.backward(dy, need_dx=False)`: the input gradient of the data
+  is not computed (nothing reads it), as PyTorch and TensorFlow skip it for a tensor that needs
+  no gradient. The FLOP counts follow the same rule: forward, weight-gradient and input-gradient
+  products of every Dense and Conv2D layer (2 m k n each), minus the first layer's input gradient.
+- `python -m comparisons bench --help` lists the options; `make bench` runs the default set."""
+
+
+def intro(meta: dict) -> str:
+    env = meta["environment"]
+    load = meta.get("load", {})
+    return (
+        f"`python -m comparisons bench` on {meta.get('data', 'MNIST')}, {env.get('cpu', 'an unknown CPU')}, "
+        f"{meta['threads']} thread(s), "
+        f"{meta['repeats']} repeats of {meta['iterations']} training iterations (at most one epoch) per "
+        f"implementation, alternated. Run took {meta['duration_s'] / 60:.1f} min; load average (1 min) "
+        f"{load.get('start', float('nan')):.2f} at the start and {load.get('end', float('nan')):.2f} at the end "
+        "(a busy machine widens the min-max ranges; the ratios stay comparable because every implementation "
+        "shares the same rounds).")
+
+
+def profile_text(meta: dict) -> str:
+    steps = meta.get("profile_iterations", 0)
+    return (
+        f"cProfile of {steps} training steps of scratch's simple_convnet in float32, in its worker after the "
+        "timings (profiling overhead included; figures per step). Own time is spent inside the function itself "
+        "(for the layer methods: in the NumPy calls they make). What the layers do now: Conv2D builds one "
+        "im2col matrix per image, (N, C*KH*KW + 1, OH*OW) with a row of ones for the bias, and multiplies a "
+        "stack of BLAS products whose result is already NCHW; its backward takes [dW | db] from one stacked "
+        "product and skips dx for the first layer. MaxPool2D works on the KH*KW strided views of the input "
+        "(no window copy) with a knockout bracket whose match results route the gradient to the first "
+        "maximum. ReLU is `np.maximum` and a boolean mask product (no `np.where`). Sequential checks its input "
+        "once for non-finite values instead of every layer re-scanning every activation.")
+
+
+def method(meta: dict) -> str:
+    return METHOD_TEMPLATE.format(max_wait=meta.get("max_wait", 0.0))
