@@ -119,6 +119,16 @@ def build_parser() -> argparse.ArgumentParser:
     from comparisons.mnist.cli import add_commands as mnist_commands
 
     mnist_commands(sub)
+
+    from comparisons import bench
+    from comparisons.atlas import add_commands as atlas_commands
+    from comparisons.naive_port_report import add_commands as naive_port_commands
+    from comparisons.numgrad import add_commands as numgrad_commands
+
+    atlas_commands(sub)
+    naive_port_commands(sub)
+    numgrad_commands(sub)
+    bench.add_commands(sub)
     return p
 
 

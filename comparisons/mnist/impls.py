@@ -30,7 +30,7 @@ class ScratchImpl:
     def step(self, x, t, lr, masks) -> float:
         logits = self.model.forward(x, training=True, masks=masks)
         value = float(self.loss.forward(logits, t))
-        self.model.backward(self.loss.backward())
+        self.model.backward(self.loss.backward(), need_dx=False)  # no input gradient needed
         self.optimizer.step(self.model.params, self.model.grads, lr)
         return value
 
