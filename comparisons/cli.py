@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from comparisons.argtypes import csv_choices
 from comparisons.spec import DTYPES, FRAMEWORKS
 
 DEFAULT_OUT = Path(__file__).resolve().parent.parent / "reports"
@@ -18,16 +19,6 @@ examples:
   python -m comparisons mnist --model mlp4x32 --epochs 1 --dtype float32
   python -m comparisons report                     what `make report` runs: every report into reports/
 """
-
-
-def _csv(choices):
-    def parse(text: str) -> list[str]:
-        items = [t.strip() for t in text.split(",") if t.strip()]
-        bad = [t for t in items if t not in choices]
-        if bad or not items:
-            raise argparse.ArgumentTypeError(f"expected a comma-separated subset of {', '.join(choices)}, got {text!r}")
-        return items
-    return parse
 
 
 def _select(prefixes: list[str] | None):
@@ -103,8 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("parity", help="run cases and report their errors (writes reports/parity.* on a full run)",
                         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     sp.add_argument("--case", nargs="+", metavar="ID", help="case ids or id prefixes (default: all)")
-    sp.add_argument("--framework", type=_csv(FRAMEWORKS), default=list(FRAMEWORKS), help="keras,torch (default both)")
-    sp.add_argument("--dtype", type=_csv(DTYPES), default=list(DTYPES), help="float64,float32 (default both)")
+    sp.add_argument("--framework", type=csv_choices(FRAMEWORKS), default=list(FRAMEWORKS),
+                    help="keras,torch (default both)")
+    sp.add_argument("--dtype", type=csv_choices(DTYPES), default=list(DTYPES), help="float64,float32 (default both)")
     sp.add_argument("--out", metavar="DIR", help="write parity.md/.csv/.html here (default reports/ on a full run)")
     sp.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     sp.set_defaults(func=cmd_parity)

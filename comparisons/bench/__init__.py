@@ -19,6 +19,8 @@ import sys
 import time
 from pathlib import Path
 
+from comparisons.argtypes import csv_choices
+
 DEFAULT_OUT = Path(__file__).resolve().parents[2] / "reports"
 DTYPES = ("float32", "float64")
 BEFORE_NAME = "benchmarks-before.csv"
@@ -35,16 +37,6 @@ examples:
 """
 
 
-def _csv(choices):
-    def parse(text: str) -> list[str]:
-        items = [t.strip() for t in text.split(",") if t.strip()]
-        bad = [t for t in items if t not in choices]
-        if bad or not items:
-            raise argparse.ArgumentTypeError(f"expected a comma-separated subset of {', '.join(choices)}, got {text!r}")
-        return items
-    return parse
-
-
 def _positive(text: str) -> int:
     try:
         value = int(text)
@@ -59,11 +51,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     from comparisons.bench.impls import IMPLS
     from comparisons.models import MODELS
 
-    p.add_argument("--models", type=_csv(list(MODELS)), default=list(MODELS),
+    p.add_argument("--models", type=csv_choices(list(MODELS)), default=list(MODELS),
                    help=f"comma-separated model specs (default all: {','.join(MODELS)})")
-    p.add_argument("--impls", type=_csv(IMPLS), default=list(IMPLS),
+    p.add_argument("--impls", type=csv_choices(IMPLS), default=list(IMPLS),
                    help=f"comma-separated implementations (default all: {','.join(IMPLS)}); ratios need torch")
-    p.add_argument("--dtypes", type=_csv(DTYPES), default=list(DTYPES),
+    p.add_argument("--dtypes", type=csv_choices(DTYPES), default=list(DTYPES),
                    help="float32,float64 (default both; Keras runs float32 only)")
     p.add_argument("--repeats", type=_positive, default=5,
                    help="timed training runs (and evaluations) per implementation (default 5)")

@@ -7,16 +7,9 @@ import sys
 from pathlib import Path
 
 from comparisons import models
+from comparisons.argtypes import csv_choices
 
 DEFAULT_OUT = Path(__file__).resolve().parents[2] / "reports" / "mnist"
-
-
-def _impls(text: str) -> list[str]:
-    items = [t.strip() for t in text.split(",") if t.strip()]
-    bad = [t for t in items if t not in ("scratch", "keras", "torch")]
-    if bad or not items:
-        raise argparse.ArgumentTypeError(f"expected a comma-separated subset of scratch,keras,torch, got {text!r}")
-    return items
 
 
 def add_commands(sub) -> None:
@@ -31,7 +24,7 @@ def add_commands(sub) -> None:
                "by SHA-256.", formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", required=True, choices=list(models.MODELS), metavar="NAME",
                    help="model spec (see the list below)")
-    p.add_argument("--impl", type=_impls, default=["scratch", "keras", "torch"],
+    p.add_argument("--impl", type=csv_choices(["scratch", "keras", "torch"]), default=["scratch", "keras", "torch"],
                    help="implementations, comma-separated (default scratch,keras,torch; scratch always runs)")
     p.add_argument("--dtype", choices=["float64", "float32"], default="float64", help="default float64")
     p.add_argument("--epochs", type=float, help="epochs to train (default: the recipe's full budget)")
