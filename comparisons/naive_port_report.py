@@ -4,8 +4,6 @@ two plots (``comparisons/naive_port.py`` has the settings and how each naive por
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import matplotlib
@@ -20,6 +18,7 @@ from comparisons.mnist import optim  # noqa: E402
 from comparisons.mnist.lockstep import RunRecord, run  # noqa: E402
 from comparisons.mnist.runner import build_impls, load  # noqa: E402
 from comparisons.naive_port import BUDGET, BY_KEY, LOSS_GAP, SPECS, VARIANT, naive_impls, run_config  # noqa: E402
+from reference import frameworks  # noqa: E402
 
 NAMES = {"keras": "Keras", "torch": "PyTorch"}
 DEFAULT_OUT = Path(__file__).resolve().parent.parent / "reports"
@@ -43,26 +42,6 @@ Regenerate with `python -m comparisons naive-port` (also part of `make report`).
 """
 
 
-@contextmanager
-def quiet_single_thread() -> Iterator[None]:
-    """PyTorch on one thread and TensorFlow's warnings off for the block (both restored after).
-
-    Interleaved with TensorFlow and OpenBLAS on 2 cores, PyTorch's thread pool waits for cores the
-    others hold: a 32-image MLP step took 100-240 ms instead of 1 ms, a lock-step run 42 s instead of
-    9 s. Each Keras run compiles its own step, which TensorFlow reports as "retracing"."""
-    from reference import frameworks
-
-    torch, tf_logger = frameworks.torch(), frameworks.tf().get_logger()
-    old, level = torch.get_num_threads(), tf_logger.level
-    torch.set_num_threads(1)
-    tf_logger.setLevel("ERROR")
-    try:
-        yield
-    finally:
-        torch.set_num_threads(old)
-        tf_logger.setLevel(level)
-
-
 def run_model(name: str, *, full: bool = False, progress: bool = False, budget: dict | None = None,
               keys=None, mnist_dir=None, cache_dir=None) -> tuple[RunRecord, list[dict]]:
     """One lock-step run of model ``name`` with its exact ports and every applicable naive one."""
@@ -72,7 +51,7 @@ def run_model(name: str, *, full: bool = False, progress: bool = False, budget: 
     impls = build_impls(spec, config)
     naive, skipped = naive_impls(spec, config, ("same-padding",) if name == VARIANT.name else keys)
     impls.update(naive)
-    with quiet_single_thread():
+    with frameworks.interleaved():
         record = run(config, spec, data, impls, optim.lr_function(spec, len(data[0][0])))
     return record, skipped
 

@@ -46,11 +46,16 @@ def mnist_job(out: Path, progress: bool, full: bool) -> tuple[list[Entry], bool]
     note = ("Full recipes." if full else "Short runs (`make report`); `make report FULL=1` runs the full recipes. "
             "Budgets: " + "; ".join(f"{n}: {v['epochs']} epoch(s) on {v['train_limit']:,} images"
                                     for n, v in SHORT.items()) + ".")
+    from comparisons.mnist import sensitivity
+
+    print(f"wrote {sensitivity.write(out / 'mnist', progress=progress)[0]}")
     paths = summary.write(records, out / "mnist", note)
     print(f"wrote {paths[0]}")
     ok = not any(r.stopped for r in records)
     return [("[mnist/README.md](mnist/README.md)", "the four model specs trained in lock-step in scratch, Keras and "
-             "PyTorch: per-step divergence, learning curves, side-by-side tables, float64 and float32")], ok
+             "PyTorch: per-step divergence, learning curves, side-by-side tables, float64 and float32"),
+            ("[mnist/sensitivity.md](mnist/sensitivity.md)", "how far two scratch runs drift from one rounding: the "
+             "control for float32 divergence (flipped ReLU decisions, Adam + BatchNorm vs SGD)")], ok
 
 
 def atlas_job(out: Path, progress: bool, full: bool) -> tuple[list[Entry], bool]:

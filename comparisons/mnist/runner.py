@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import replace
 from pathlib import Path
@@ -13,6 +14,7 @@ from comparisons.mnist import optim
 from comparisons.mnist.impls import KerasImpl, ScratchImpl, TorchImpl
 from comparisons.mnist.lockstep import IMPLS, RunConfig, RunRecord, run
 from comparisons.mnist.outputs import write_all, write_csvs
+from reference import frameworks
 
 #: ``make report`` default: a short version of every model (a few minutes in total on 2 cores).
 SHORT: dict[str, dict] = {
@@ -85,8 +87,9 @@ def train(name: str, *, impls=IMPLS, dtype: str = "float64", epochs: float | Non
         config = replace(config, epochs=full_epochs(spec, len(data[0][0])))
     target = Path(out) / name if out is not None else None
     on_epoch = (lambda rec: write_csvs(rec, target)) if target is not None else None
-    record = run(config, spec, data, build_impls(spec, config), optim.lr_function(spec, len(data[0][0])),
-                 on_epoch=on_epoch)
+    impls_ = build_impls(spec, config)
+    with frameworks.interleaved() if len(impls_) > 1 else contextlib.nullcontext():
+        record = run(config, spec, data, impls_, optim.lr_function(spec, len(data[0][0])), on_epoch=on_epoch)
     if target is not None:
         write_all(record, target, f"MNIST lock-step: {name} ({dtype})", _notes(spec, config, data))
     return record
