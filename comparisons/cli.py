@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from comparisons.argtypes import csv_choices
+from comparisons.reports import BY_NAME as REPORT_JOBS
 from comparisons.spec import DTYPES, FRAMEWORKS
 
 DEFAULT_OUT = Path(__file__).resolve().parent.parent / "reports"
@@ -75,7 +76,7 @@ def cmd_parity(args) -> int:
 def cmd_report(args) -> int:
     from comparisons import reports
 
-    return reports.write_all(Path(args.out), progress=not args.quiet, full=args.full)
+    return reports.write_all(Path(args.out), progress=not args.quiet, full=args.full, only=args.only)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -105,6 +106,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--out", default=str(DEFAULT_OUT), metavar="DIR", help="output directory (default reports/)")
     sp.add_argument("--full", action="store_true", help="MNIST runs with the full recipes (hours) instead of the "
                                                         "short default (minutes); also FULL=1 with make")
+    sp.add_argument("--only", type=csv_choices(list(REPORT_JOBS)), metavar="JOB[,JOB]",
+                    help=f"run only these jobs ({', '.join(REPORT_JOBS)}); the index links every report present")
     sp.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     sp.set_defaults(func=cmd_report)
 

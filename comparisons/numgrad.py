@@ -209,21 +209,10 @@ def add_commands(subparsers) -> None:
     sp.set_defaults(func=cmd_bench_numgrad)
 
 
-def write_reports(out_dir: str | Path, *, progress: bool = True) -> list[tuple[str, str]]:
-    """Write the precision study (under a minute) into ``out_dir``; return index entries for it and
-    for the speed and training reports already there (``bench-numgrad``, ``numgrad-train``)."""
+def write_reports(out_dir: str | Path, *, progress: bool = True) -> None:
+    """Write the precision study (under a minute) into ``out_dir`` (the ``make report`` job; the speed
+    and training reports are written by ``bench-numgrad`` and ``numgrad-train``)."""
     from comparisons.numgrad_study import write_precision
 
-    out_dir = Path(out_dir)
-    for p in write_precision(out_dir, progress=progress):
+    for p in write_precision(Path(out_dir), progress=progress):
         print(f"wrote {p}")
-    entries = [("[numgrad_precision.md](numgrad_precision.md) ([HTML](numgrad_precision.html), "
-                "[CSV](numgrad_precision.csv))", "numerical gradient vs backprop against h, float64 and float32: "
-                                                 "h = 1e-4 is useless in float32")]
-    if (out_dir / "numgrad_speed.md").exists():
-        entries.append(("[numgrad_speed.md](numgrad_speed.md)", "seconds per TwoLayerNet gradient: the textbook's "
-                        "numerical loop, the fast one, backprop (`bench-numgrad`)"))
-    for md in sorted((out_dir / "numgrad").glob("*.md")):
-        entries.append((f"[numgrad/{md.name}](numgrad/{md.name})", "training with numerical gradients beside "
-                        f"backprop: {md.stem} (`numgrad-train`)"))
-    return entries
