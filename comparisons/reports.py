@@ -57,10 +57,7 @@ def _mnist(out: Path, progress: bool, full: bool) -> bool:
             records.append(train(name, dtype=dtype, progress=progress, out=target, **kw))
             print(f"wrote {target / name}/")
     print(f"wrote {sensitivity.write(out / 'mnist', progress=progress)[0]}")
-    note = ("Full recipes." if full else "Short runs (`make report`); `make report FULL=1` runs the full recipes. "
-            "Budgets: " + "; ".join(f"{n}: {v['epochs']} epoch(s) on {v['train_limit']:,} images"
-                                    for n, v in SHORT.items()) + ".")
-    print(f"wrote {summary.write(records, out / 'mnist', note)[0]}")
+    print(f"wrote {summary.write(summary.runs_on_disk(out / 'mnist'), out / 'mnist')[0]}")
     return not any(r.stopped for r in records)
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from comparisons import models
 from comparisons.mnist import lockstep
-from comparisons.mnist.outputs import divergence
+from comparisons.mnist.outputs import divergence, load_record
 from comparisons.mnist.runner import build_impls, load, train
 
 # float64: every implementation computes the same sums in a different order; after a few dozen
@@ -42,6 +42,11 @@ def test_short_lockstep_run(name, dtype, tmp_path):
         fw_rows = epochs[~epochs["impl"].str.startswith("scratch")]
         assert (fw_rows["max_param_diff"] < 1e-9).all(), fw_rows[["impl", "max_param_diff"]]
     out = tmp_path / name
+    back = load_record(out)  # what the summary reads from disk
+    assert (back.config, back.impls, back.n_train, back.n_test) == (record.config, record.impls, 256, 128)
+    pd.testing.assert_frame_equal(pd.DataFrame(back.steps), pd.DataFrame(record.steps), check_dtype=False,
+                                  rtol=1e-15, atol=0)
+    assert len(back.epochs) == len(record.epochs)
     for f in ["history_scratch.csv", "history_keras.csv", "history_torch.csv", "divergence.csv", "side_by_side.csv",
               "side_by_side.md", "side_by_side.html", "curves.png", "divergence.png"]:
         assert (out / f).stat().st_size > 0, f

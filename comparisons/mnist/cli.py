@@ -51,6 +51,9 @@ def cmd_mnist(args) -> int:
                    seed=args.seed, progress=not args.quiet, out=Path(args.out) / args.dtype,
                    mnist_dir=args.mnist_dir, cache_dir=args.cache_dir)
     print(f"wrote {Path(args.out) / args.dtype / args.model}/")
+    from comparisons.mnist import summary
+
+    print(f"wrote {summary.write(summary.runs_on_disk(Path(args.out)), Path(args.out))[0]} (every run in --out)")
     if record.stopped:
         print(f"stopped: {record.stopped}", file=sys.stderr)
         return 2

@@ -55,6 +55,8 @@ class RunRecord:
     steps: list[dict] = field(default_factory=list)  # step, epoch, lr, loss_<impl>
     epochs: list[dict] = field(default_factory=list)  # epoch, impl, losses, accuracies, seconds, max_param_diff
     stopped: str = ""  # why the run ended early, if it did
+    n_train: int = 0  # images the run trained and evaluated on
+    n_test: int = 0
 
     def baseline(self, impl: str) -> str:
         """The scratch run a framework is compared with: its own-form scratch run if there is one."""
@@ -105,7 +107,7 @@ def run(config: RunConfig, spec: ModelSpec, data, impls: dict, lr_at: Callable[[
     epochs = config.epochs
     total_steps = max(1, round(epochs * steps_per_epoch))
     with_replacement = recipe.iterations is not None
-    record = RunRecord(config, impls=list(impls))
+    record = RunRecord(config, impls=list(impls), n_train=n, n_test=len(x_test))
     scratch = impls.get("scratch")
     masks_rng = np.random.default_rng([config.seed, 2])
     shapes = dropout_shapes(spec, scratch.model) if scratch is not None else {}

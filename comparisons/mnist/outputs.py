@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from pathlib import Path
 
 import matplotlib
@@ -13,7 +15,7 @@ import pandas as pd  # noqa: E402
 
 from comparisons import io  # noqa: E402
 from comparisons.document import Document  # noqa: E402
-from comparisons.mnist.lockstep import RunRecord  # noqa: E402
+from comparisons.mnist.lockstep import RunConfig, RunRecord  # noqa: E402
 
 #: "first step above": float64 runs against the 1e-8 lock-step criterion; float32 runs against
 #: 1e-4, about a thousand float32 roundings, past which two runs no longer follow each other.
@@ -56,12 +58,31 @@ def side_by_side(record: RunRecord) -> pd.DataFrame:
 
 
 def write_csvs(record: RunRecord, out: Path) -> None:
-    """The per-implementation histories and the per-step divergence (called after every epoch)."""
+    """The per-implementation histories, the per-step divergence and ``run.json`` (what was run and
+    whether it stopped), written after every epoch; ``load_record`` reads them back."""
+    meta = {"config": dataclasses.asdict(record.config), "impls": record.impls, "stopped": record.stopped,
+            "n_train": record.n_train, "n_test": record.n_test}
+    io.write_text(out / "run.json", json.dumps(meta, indent=1) + "\n")
     ep = pd.DataFrame(record.epochs)
     for impl in record.impls:
         if not ep.empty and impl in set(ep["impl"]):
             io.write_text(out / f"history_{impl}.csv", ep[ep["impl"] == impl].drop(columns="impl").to_csv(index=False))
     io.write_text(out / "divergence.csv", divergence(record).to_csv(index=False))
+
+
+def load_record(run_dir: Path) -> RunRecord:
+    """The record of a run written by ``write_csvs`` (``run_dir`` holds ``run.json``)."""
+    meta = json.loads((run_dir / "run.json").read_text())
+    config = RunConfig(**{**meta["config"], "impls": tuple(meta["config"]["impls"])})
+    steps = pd.read_csv(run_dir / "divergence.csv")
+    steps = steps[[c for c in steps.columns if not c.startswith("rel_diff_")]]
+    epochs = []
+    for impl in meta["impls"]:
+        path = run_dir / f"history_{impl}.csv"
+        if path.exists():
+            epochs += [{"impl": impl, **row} for row in pd.read_csv(path).to_dict("records")]
+    return RunRecord(config, impls=list(meta["impls"]), steps=steps.to_dict("records"), epochs=epochs,
+                     stopped=meta["stopped"], n_train=meta["n_train"], n_test=meta["n_test"])
 
 
 def _fmt(df: pd.DataFrame) -> pd.DataFrame:

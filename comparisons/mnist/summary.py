@@ -9,7 +9,9 @@ import pandas as pd
 from comparisons import models
 from comparisons.document import Document
 from comparisons.mnist.lockstep import RunRecord
-from comparisons.mnist.outputs import divergence
+from comparisons.mnist.outputs import divergence, load_record
+
+FULL_TRAIN = 60_000  # MNIST training images
 
 INTRO = """\
 Each model spec trained from the same initial weights, on the same batches, with the same dropout
@@ -17,7 +19,8 @@ masks and learning rates, in scratch (NumPy), Keras 3 and PyTorch. "step-loss ag
 largest relative difference of a framework's pre-update batch loss from scratch's over the whole
 run (compared with a scratch run in the framework's own optimizer form where a convention differs,
 see each run's notes), in the first epoch and over the whole run. Per-run tables and plots are
-linked from the first column.
+linked from the first column. `make report` runs short budgets of every model, `make report
+FULL=1` the full recipes; the budget column says which each row is.
 
 float64 runs agree step by step to rounding for the whole run. float32 runs are compared by their
 final figures: a float32 run of the Adam + BatchNorm recipe cannot follow another float32 run step
@@ -35,8 +38,10 @@ def summary_rows(records: list[RunRecord]) -> pd.DataFrame:
         div = divergence(rec)
         spec = models.get(rec.config.model)
         link = f"{rec.config.dtype}/{rec.config.model}/side_by_side.md"  # the layout of reports/mnist/
+        full = rec.n_train == FULL_TRAIN and abs(rec.config.epochs - _recipe_epochs(spec)) < 1e-9
         row = {"run": f"[{rec.config.model} {rec.config.dtype}]({link})",
-               "epochs": f"{rec.config.epochs:g}", "steps": len(rec.steps)}
+               "budget": ("full recipe: " if full else "short: ") + f"{rec.config.epochs:g} epoch(s) on "
+                         f"{rec.n_train:,} images", "steps": len(rec.steps)}
         if not ep.empty:
             last = ep[ep["epoch"] == ep["epoch"].max()].set_index("impl")
             for impl in ("scratch", "keras", "torch"):
@@ -52,6 +57,21 @@ def summary_rows(records: list[RunRecord]) -> pd.DataFrame:
         row["stopped"] = rec.stopped
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _recipe_epochs(spec: models.ModelSpec) -> float:
+    r = spec.recipe
+    return float(r.epochs) if r.epochs is not None else r.iterations * r.batch_size / FULL_TRAIN
+
+
+def runs_on_disk(out: Path) -> list[RunRecord]:
+    """Every run under ``out`` (``out/DTYPE/NAME/run.json``), in model and dtype order."""
+    found = []
+    for name in models.MODELS:
+        for dtype in ("float64", "float32"):
+            if (out / dtype / name / "run.json").exists():
+                found.append(load_record(out / dtype / name))
+    return found
 
 
 def write(records: list[RunRecord], out: Path, note: str = "") -> list[Path]:
