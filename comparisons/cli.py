@@ -18,6 +18,7 @@ examples:
   python -m comparisons parity --case conv2d       run the cases whose id starts with conv2d
   python -m comparisons parity --case batchnorm2d/torch/train --framework torch --dtype float64
   python -m comparisons mnist --model mlp4x32 --epochs 1 --dtype float32
+  python -m comparisons small-tasks --task xor,moons  gates, blobs, moons in lock-step, decision boundaries
   python -m comparisons report                     what `make report` runs: every report into reports/
 """
 
@@ -119,10 +120,12 @@ def build_parser() -> argparse.ArgumentParser:
     from comparisons.atlas import add_commands as atlas_commands
     from comparisons.naive_port_report import add_commands as naive_port_commands
     from comparisons.numgrad import add_commands as numgrad_commands
+    from comparisons.small_tasks import add_commands as small_tasks_commands
 
     atlas_commands(sub)
     naive_port_commands(sub)
     numgrad_commands(sub)
+    small_tasks_commands(sub)
     bench.add_commands(sub)
     return p
 

@@ -44,6 +44,15 @@ def _numgrad(out: Path, progress: bool, full: bool) -> bool:
     return True
 
 
+def _small_tasks(out: Path, progress: bool, full: bool) -> bool:
+    from comparisons.small_tasks import write_report
+
+    paths, ok = write_report(out / "small_tasks", progress=progress)
+    for p in paths:
+        print(f"wrote {p}")
+    return ok
+
+
 def _mnist(out: Path, progress: bool, full: bool) -> bool:
     from comparisons import models
     from comparisons.mnist import sensitivity, summary
@@ -93,6 +102,9 @@ JOBS: tuple[Job, ...] = (
          "numerical gradient vs backprop against h, float64 and float32: h = 1e-4 is useless in float32"),
         ("[numgrad_speed.md](numgrad_speed.md)", "seconds per TwoLayerNet gradient: the textbook's numerical loop, "
          "the fast one, backprop (`bench-numgrad`)"))),
+    Job("small-tasks", _small_tasks, (
+        ("[small_tasks/README.md](small_tasks/README.md)", "logic gates, three blobs and two moons trained in "
+         "lock-step in scratch, Keras and PyTorch: per-step divergence, decision boundaries, float64 and float32"),)),
     Job("mnist", _mnist, (
         ("[mnist/README.md](mnist/README.md)", "the four model specs trained in lock-step in scratch, Keras and "
          "PyTorch: per-step divergence, learning curves, side-by-side tables, float64 and float32"),
