@@ -10,8 +10,10 @@ from pathlib import Path
 import numpy as np
 
 from scratch._checks import check_array
+from scratch.layers.activations import ReLU
 from scratch.layers.base import Layer
 from scratch.layers.dropout import Dropout
+from scratch.layers.pooling import MaxPool2D
 
 
 class Sequential:
@@ -40,6 +42,14 @@ class Sequential:
         self.layers = layers
         self.names = names
         self._complete = False  # the last forward ran through every layer (backward may follow)
+        #: Run each ReLU -> MaxPool2D pair (unpadded pool) as MaxPool2D -> ReLU: the same outputs and
+        #: gradients bit for bit, with the ReLU on the pooled array (a quarter of the elements for 2 x 2
+        #: pooling). Set to False to run the layers in the order given.
+        self.commute_relu_maxpool = True
+        self._pairs = frozenset(i for i in range(len(layers) - 1)
+                                if type(layers[i]) is ReLU and type(layers[i + 1]) is MaxPool2D
+                                and layers[i + 1].padding in (0, (0, 0), "valid"))
+        self._order: list[int] = list(range(len(layers)))  # layer indices as the last forward ran them
 
     # -- state ---------------------------------------------------------------------------------
     def _collect(self, attr: str) -> dict[str, np.ndarray]:
@@ -77,14 +87,31 @@ class Sequential:
             raise ValueError(f"masks: {sorted(unknown)} are not Dropout layers of this model")
         check_array(x, "x", dtype=self.dtype)
         self._complete = False
+        self._order = self._execution_order()
         y = x
-        for name, layer in zip(self.names, self.layers, strict=True):
+        for i in self._order:
+            name, layer = self.names[i], self.layers[i]
             if name in masks:
                 y = layer._forward(y, training=training, mask=masks[name])
             else:
                 y = layer._forward(y, training=training)
         self._complete = True
         return y.copy() if np.may_share_memory(y, x) else y
+
+    def _execution_order(self) -> list[int]:
+        """Layer indices in the order forward runs them: each commuting ReLU -> MaxPool2D pair swapped.
+
+        relu(max(a, b)) == max(relu(a), relu(b)) exactly (ReLU is monotone and rounds nothing), and the
+        gradient reaching the pool's input is the same too: a window whose maximum is positive sends
+        dy to the same first maximum either way; a window whose maximum is not positive sends nothing
+        (ReLU's gradient there is 0, also at exactly 0). Padding cells could win an all-padding window
+        in one order and not the other, so padded pools are left alone.
+        """
+        order = list(range(len(self.layers)))
+        if self.commute_relu_maxpool:
+            for i in self._pairs:
+                order[i], order[i + 1] = i + 1, i
+        return order
 
     def backward(self, dy: np.ndarray, *, need_dx: bool = True) -> np.ndarray | None:
         """Backpropagate through every layer (overwrites every layer's grads); return dx.
@@ -98,12 +125,13 @@ class Sequential:
         if not self._complete:
             raise RuntimeError("Sequential.backward called before forward: call forward(x, training=True) first")
         self.layers[-1]._check_upstream(dy)
-        # layer i needs dx if the caller wants it or a layer before i has parameters to train
+        # a layer needs dx if the caller wants it or a layer that ran before it has parameters to train
+        layers = [self.layers[i] for i in self._order]
         wanted = [need_dx]
-        for layer in self.layers[:-1]:
+        for layer in layers[:-1]:
             wanted.append(wanted[-1] or bool(layer.params))
         grad = dy
-        for layer, want in zip(reversed(self.layers), reversed(wanted), strict=True):
+        for layer, want in zip(reversed(layers), reversed(wanted), strict=True):
             grad = layer._backward(grad, need_dx=want)
         return grad.copy() if grad is not None and np.may_share_memory(grad, dy) else grad
 
