@@ -52,21 +52,27 @@ class _Pool2D(Layer):
         (kh, kw), (sh, sw) = self.pool_size, self.stride
         return [xp[:, :, i : i + sh * oh : sh, j : j + sw * ow : sw] for i in range(kh) for j in range(kw)]
 
-    def _scatter(self, shares) -> np.ndarray:
-        """dx = unpad(sum over offsets k of shares[k] placed at offset k); ``shares`` yields (N, C, OH, OW)."""
+    def _scatter(self, share: np.ndarray, masks) -> np.ndarray:
+        """dx = unpad(sum over offsets k of share * masks[k] placed at offset k).
+
+        ``masks`` yields one (N, C, OH, OW) boolean mask per offset, or None for "all of it".
+        Without overlap each product is written straight into its view of dx (no temporary).
+        """
         padded_shape, pads, (oh, ow) = self._geom
         (kh, kw), (sh, sw) = self.pool_size, self.stride
         overlap = sh < kh or sw < kw
         # windows that tile the input exactly write every cell once: no zero fill needed
         tiled = (sh, sw) == (kh, kw) and padded_shape[2:] == (oh * kh, ow * kw)
         dxp = np.empty(padded_shape, dtype=self.dtype) if tiled else np.zeros(padded_shape, dtype=self.dtype)
-        for k, share in enumerate(shares):
+        for k, mask in enumerate(masks):
             i, j = divmod(k, kw)
             dst = dxp[:, :, i : i + sh * oh : sh, j : j + sw * ow : sw]  # (N, C, OH, OW) view
             if overlap:
-                dst += share
-            else:
+                dst += share if mask is None else share * mask
+            elif mask is None:
                 dst[...] = share
+            else:
+                np.multiply(share, mask, out=dst)
         return dxp if not any(pads) else np.ascontiguousarray(ic.unpad(dxp, pads))
 
 
@@ -141,7 +147,7 @@ class MaxPool2D(_Pool2D):
         if self._tree is None and len(views) > 1:  # after an evaluation forward
             _, self._tree = _tournament(views)
         masks = _winners(self._tree, len(views), None)
-        return self._scatter(dy if mask is None else np.multiply(dy, mask, dtype=self.dtype) for mask in masks)
+        return self._scatter(dy, masks)
 
 
 class AvgPool2D(_Pool2D):
@@ -178,5 +184,4 @@ class AvgPool2D(_Pool2D):
     def _backward(self, dy: np.ndarray, *, need_dx: bool) -> np.ndarray | None:
         if not need_dx:
             return None
-        share = dy / self._count
-        return self._scatter(share for _ in range(self.pool_size[0] * self.pool_size[1]))
+        return self._scatter(dy / self._count, [None] * (self.pool_size[0] * self.pool_size[1]))
