@@ -48,6 +48,10 @@ def summary_rows(records: list[RunRecord]) -> pd.DataFrame:
                 if impl in last.index:
                     row[f"test acc {impl}"] = f"{last.loc[impl, 'test_acc']:.4f}"
                     row[f"train loss {impl}"] = f"{last.loc[impl, 'train_loss']:.4f}"
+            for impl in ("keras", "torch"):
+                if impl in last.index:  # against the scratch run it was compared with
+                    base = last.loc[rec.baseline(impl), "test_acc"]
+                    row[f"test acc {impl} - scratch (points)"] = f"{100 * (last.loc[impl, 'test_acc'] - base):+.2f}"
         for impl in ("keras", "torch"):
             col = f"rel_diff_{impl}"
             if col in div:
