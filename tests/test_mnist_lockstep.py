@@ -46,10 +46,19 @@ def test_short_lockstep_run(name, dtype, tmp_path):
     assert (back.config, back.impls, back.n_train, back.n_test) == (record.config, record.impls, 256, 128)
     pd.testing.assert_frame_equal(pd.DataFrame(back.steps), pd.DataFrame(record.steps), check_dtype=False,
                                   rtol=1e-15, atol=0)
-    assert len(back.epochs) == len(record.epochs)
-    for f in ["history_scratch.csv", "history_keras.csv", "history_torch.csv", "divergence.csv", "side_by_side.csv",
-              "side_by_side.md", "side_by_side.html", "curves.png", "divergence.png"]:
+    assert len(back.epochs) == len(record.epochs) and len(back.param_diffs) == len(record.param_diffs)
+    diffs = pd.DataFrame(record.param_diffs)  # every parameter of every framework after every epoch
+    frameworks = [i for i in record.impls if not i.startswith("scratch")]
+    assert len(diffs) == 2 * len(frameworks) * len(impls_params(name))
+    if dtype == "float64":
+        assert (diffs["max_abs_diff"] < 1e-9).all(), diffs.sort_values("max_abs_diff").tail()
+    for f in ["history_scratch.csv", "history_keras.csv", "history_torch.csv", "divergence.csv", "param_diff.csv",
+              "side_by_side.csv", "side_by_side.md", "side_by_side.html", "curves.png", "divergence.png"]:
         assert (out / f).stat().st_size > 0, f
+
+
+def impls_params(name):
+    return models.build(name, seed=0, dtype="float64").params
 
 
 def _setup(name, dtype="float64"):

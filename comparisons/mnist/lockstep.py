@@ -54,6 +54,7 @@ class RunRecord:
     impls: list[str] = field(default_factory=list)  # as run, e.g. scratch, scratch@keras, keras, torch
     steps: list[dict] = field(default_factory=list)  # step, epoch, lr, loss_<impl>
     epochs: list[dict] = field(default_factory=list)  # epoch, impl, losses, accuracies, seconds, max_param_diff
+    param_diffs: list[dict] = field(default_factory=list)  # epoch, impl, param, max |param - scratch param|
     stopped: str = ""  # why the run ended early, if it did
     n_train: int = 0  # images the run trained and evaluated on
     n_test: int = 0
@@ -163,7 +164,10 @@ def _evaluate(record: RunRecord, impls: dict, epoch: int, seconds: dict, train, 
         reference = params.get(record.baseline(name))
         diff = float("nan")
         if reference is not None and not name.startswith("scratch"):
-            diff = max(float(np.abs(params[name][k].astype(np.float64) - reference[k]).max()) for k in reference)
+            per_param = {k: float(np.abs(params[name][k].astype(np.float64) - reference[k]).max()) for k in reference}
+            record.param_diffs += [{"epoch": epoch + 1, "impl": name, "compared with": record.baseline(name),
+                                    "param": k, "max_abs_diff": v} for k, v in per_param.items()]
+            diff = max(per_param.values())
         record.epochs.append({"epoch": epoch + 1, "impl": name, "lr": lr, "train_loss": train_loss,
                               "train_acc": train_acc, "test_loss": test_loss, "test_acc": test_acc,
                               "seconds": seconds[name], "max_param_diff": diff})

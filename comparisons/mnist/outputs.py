@@ -68,6 +68,8 @@ def write_csvs(record: RunRecord, out: Path) -> None:
         if not ep.empty and impl in set(ep["impl"]):
             io.write_text(out / f"history_{impl}.csv", ep[ep["impl"] == impl].drop(columns="impl").to_csv(index=False))
     io.write_text(out / "divergence.csv", divergence(record).to_csv(index=False))
+    if record.param_diffs:
+        io.write_text(out / "param_diff.csv", pd.DataFrame(record.param_diffs).to_csv(index=False))
 
 
 def load_record(run_dir: Path) -> RunRecord:
@@ -81,7 +83,9 @@ def load_record(run_dir: Path) -> RunRecord:
         path = run_dir / f"history_{impl}.csv"
         if path.exists():
             epochs += [{"impl": impl, **row} for row in pd.read_csv(path).to_dict("records")]
+    diffs = run_dir / "param_diff.csv"
     return RunRecord(config, impls=list(meta["impls"]), steps=steps.to_dict("records"), epochs=epochs,
+                     param_diffs=pd.read_csv(diffs).to_dict("records") if diffs.exists() else [],
                      stopped=meta["stopped"], n_train=meta["n_train"], n_test=meta["n_test"])
 
 
@@ -97,6 +101,16 @@ def _fmt(df: pd.DataFrame) -> pd.DataFrame:
         elif col.startswith("seconds"):
             out[col] = out[col].map(lambda v: f"{v:.2f}")
     return out
+
+
+def param_table(record: RunRecord) -> pd.DataFrame:
+    """Rows: parameters; columns: each framework after the first and the last epoch."""
+    df = pd.DataFrame(record.param_diffs)
+    epochs = sorted({int(df["epoch"].min()), int(df["epoch"].max())})
+    df = df[df["epoch"].isin(epochs)]
+    wide = df.pivot_table(index="param", columns=["impl", "epoch"], values="max_abs_diff", sort=False)
+    wide.columns = [f"{impl} epoch {epoch}" for impl, epoch in wide.columns]
+    return wide.map(lambda v: f"{v:.2e}").reset_index()
 
 
 def write_all(record: RunRecord, out: Path, title: str, notes: str = "") -> list[Path]:
@@ -127,6 +141,10 @@ def write_all(record: RunRecord, out: Path, title: str, notes: str = "") -> list
             doc.add("Step-loss agreement", table=pd.DataFrame(summary))
     if not table.empty:
         doc.add("Per epoch", table=_fmt(table))
+    if record.param_diffs:
+        doc.add("Parameter differences", "Largest |parameter - scratch parameter| of each parameter array after the "
+                "first and the last epoch, against the scratch run each framework is compared with (every epoch: "
+                "param_diff.csv).", table=param_table(record))
     paths = doc.write(out / "side_by_side")
     _plot_curves(record, out / "curves.png")
     _plot_divergence(div, record, out / "divergence.png")
