@@ -127,6 +127,9 @@ def build_parser() -> argparse.ArgumentParser:
     numgrad_commands(sub)
     small_tasks_commands(sub)
     bench.add_commands(sub)
+    from comparisons.bench import suite
+
+    suite.add_commands(sub)
     return p
 
 

@@ -121,6 +121,8 @@ BY_NAME = {job.name: job for job in JOBS}
 #: Reports written by their own commands (committed), linked when present.
 EXTRA_ENTRIES: tuple[Entry, ...] = (
     ("[benchmarks.md](benchmarks.md)", "speed and memory of scratch, PyTorch and Keras per model (`make bench`)"),
+    ("[test_suite.md](test_suite.md)", "wall time of `make test` in a fresh clone, install included and excluded "
+     "(`bench-suite`)"),
 )
 
 
