@@ -17,6 +17,12 @@ from scratch import optimizers as O
 from scratch.schedules import WarmupCosineEpochs
 
 NOTES = {
+    "sgd": "Plain SGD, p -= lr * g: the same update in all three.\n\n"
+           "float32: the step losses agree to float32 rounding until a rounding difference flips one ReLU "
+           "decision (a pre-activation within about 1e-7 of zero changes sign for one image); from then on the "
+           "runs drift apart slowly, and they are compared by their final figures. A network without ReLU (the "
+           "sigmoid TwoLayerNet) has no such kink and stays within rounding; see "
+           "[sensitivity](../../sensitivity.md).",
     "adagrad": "AdaGrad follows the textbook: h += g^2, p -= lr * g / (sqrt(h) + 1e-7), h starting at 0; PyTorch "
                "Adagrad(eps=1e-7, initial_accumulator_value=0) is the same update. Keras Adagrad puts epsilon inside "
                "the square root, p -= lr * g / sqrt(h + 1e-7), and no setting gives the textbook's update: with the "

@@ -16,18 +16,19 @@ FULL_TRAIN = 60_000  # MNIST training images
 INTRO = """\
 Each model spec trained from the same initial weights, on the same batches, with the same dropout
 masks and learning rates, in scratch (NumPy), Keras 3 and PyTorch. "step-loss agreement" is the
-largest relative difference of a framework's pre-update batch loss from scratch's over the whole
-run (compared with a scratch run in the framework's own optimizer form where a convention differs,
-see each run's notes), in the first epoch and over the whole run. Per-run tables and plots are
+largest relative difference of a framework's pre-update batch loss from scratch's (from a scratch
+run in the framework's own optimizer form where a convention differs, see each run's notes), in
+the first epoch and over the whole run. Per-run tables and plots are
 linked from the first column. `make report` runs short budgets of every model, `make report
 FULL=1` the full recipes; the budget column says which each row is.
 
-float64 runs agree step by step to rounding for the whole run. float32 runs are compared by their
-final figures: a float32 run of the Adam + BatchNorm recipe cannot follow another float32 run step
-by step for long, whichever the implementations, because one rounding flips a ReLU decision within
-a few dozen steps and the recipe amplifies it to O(1) loss differences; plain SGD damps the same
-flips. [sensitivity.md](sensitivity.md) measures this with scratch alone (copies of one run whose
-initial weights differ by one float32 rounding).
+float64 runs agree step by step to rounding for the whole run. In float32, a network with ReLUs
+parts from the others once a rounding difference flips one ReLU decision (a pre-activation within
+a rounding of zero changes sign for one image): from then on the runs are compared by their final
+figures, not step by step. How soon depends on the recipe: within a few dozen steps for Adam +
+BatchNorm, after some epochs for plain SGD; the sigmoid TwoLayerNet, which has no kink, stays
+within float32 rounding for its whole run. [sensitivity.md](sensitivity.md) shows the mechanism
+with scratch alone (copies of one run whose initial weights differ by one float32 rounding).
 """
 
 
