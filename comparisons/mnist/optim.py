@@ -28,7 +28,10 @@ NOTES = {
                "the square root, p -= lr * g / sqrt(h + 1e-7), and no setting gives the textbook's update: with the "
                "tiny gradients of a 0.01 * randn init, h << 1e-7 and the two differ at once. The Keras run is "
                "therefore compared with a second scratch run in Keras's form ('scratch@keras'); the two scratch "
-               "runs side by side show what the epsilon placement itself costs (optimizer cases adagrad/eps-*).",
+               "runs side by side show what the epsilon placement itself costs (optimizer cases adagrad/eps-*).\n\n"
+               "float32: AdaGrad's first steps divide by |g| + 1e-7 with |g| near 1e-7 (the 0.01 * randn init), "
+               "which amplifies rounding, and the ReLU decisions flip as in every ReLU network; the runs are "
+               "compared by their final figures ([sensitivity](../../sensitivity.md)).",
     "adam": "Adam in the Keras/textbook form (epsilon-hat, eps 1e-7). PyTorch adds eps after the bias correction, "
             "which no constant setting reproduces; the PyTorch run is compared with a second scratch run in "
             "PyTorch's form ('scratch@torch'), and the two scratch runs show the effect of the placement "
