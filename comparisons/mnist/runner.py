@@ -87,9 +87,9 @@ def train(name: str, *, impls=IMPLS, dtype: str = "float64", epochs: float | Non
         config = replace(config, epochs=full_epochs(spec, len(data[0][0])))
     target = Path(out) / name if out is not None else None
     on_epoch = (lambda rec: write_csvs(rec, target)) if target is not None else None
-    impls_ = build_impls(spec, config)
-    with frameworks.interleaved() if len(impls_) > 1 else contextlib.nullcontext():
-        record = run(config, spec, data, impls_, optim.lr_function(spec, len(data[0][0])), on_epoch=on_epoch)
+    built = build_impls(spec, config)
+    with frameworks.interleaved() if len(built) > 1 else contextlib.nullcontext():  # scratch alone needs neither
+        record = run(config, spec, data, built, optim.lr_function(spec, len(data[0][0])), on_epoch=on_epoch)
     if target is not None:
         write_all(record, target, f"MNIST lock-step: {name} ({dtype})", _notes(spec, config, data))
     return record
