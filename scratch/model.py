@@ -42,13 +42,11 @@ class Sequential:
         self.layers = layers
         self.names = names
         self._complete = False  # the last forward ran through every layer (backward may follow)
-        #: Run each ReLU -> MaxPool2D pair (unpadded pool) as MaxPool2D -> ReLU: the same outputs and
-        #: gradients bit for bit, with the ReLU on the pooled array (a quarter of the elements for 2 x 2
-        #: pooling). Set to False to run the layers in the order given.
+        #: Run each ReLU -> MaxPool2D pair (non-overlapping, unpadded pool) as MaxPool2D -> ReLU: the
+        #: same outputs and gradients bit for bit for finite activations, with the ReLU on the pooled
+        #: array (a quarter of the elements for 2 x 2 pooling). The ReLU layer then holds the state of
+        #: the pooled array (its mask has the pool's output shape). False runs the layers as given.
         self.commute_relu_maxpool = True
-        self._pairs = frozenset(i for i in range(len(layers) - 1)
-                                if type(layers[i]) is ReLU and type(layers[i + 1]) is MaxPool2D
-                                and layers[i + 1].padding in (0, (0, 0), "valid"))
         self._order: list[int] = list(range(len(layers)))  # layer indices as the last forward ran them
 
     # -- state ---------------------------------------------------------------------------------
@@ -104,13 +102,19 @@ class Sequential:
         relu(max(a, b)) == max(relu(a), relu(b)) exactly (ReLU is monotone and rounds nothing), and the
         gradient reaching the pool's input is the same too: a window whose maximum is positive sends
         dy to the same first maximum either way; a window whose maximum is not positive sends nothing
-        (ReLU's gradient there is 0, also at exactly 0). Padding cells could win an all-padding window
-        in one order and not the other, so padded pools are left alone.
+        (ReLU's gradient there is 0, also at exactly 0). Only pools whose windows neither overlap nor
+        reach into padding are swapped: overlapping windows sum their shares, and a zero's sign could
+        then differ; a window of padding alone could win in one order and not the other. A NaN made
+        inside the network (an overflow) is the one other case that can tell the orders apart.
         """
         order = list(range(len(self.layers)))
         if self.commute_relu_maxpool:
-            for i in self._pairs:
-                order[i], order[i + 1] = i + 1, i
+            for i in range(len(self.layers) - 1):
+                relu, pool = self.layers[i], self.layers[i + 1]
+                if (type(relu) is ReLU and type(pool) is MaxPool2D and pool.padding in (0, (0, 0), "valid")
+                        and all(s >= k for s, k in zip(pool.stride, pool.pool_size, strict=True))
+                        and order[i] == i):
+                    order[i], order[i + 1] = i + 1, i
         return order
 
     def backward(self, dy: np.ndarray, *, need_dx: bool = True) -> np.ndarray | None:
