@@ -41,9 +41,10 @@ NOTES = {
             "float32: the step losses agree to float32 rounding (1e-7 to 1e-6) until a rounding difference flips "
             "one ReLU decision (a pre-activation within about 1e-7 of zero changes sign for one image), which "
             "switches that unit's gradient path on or off; Adam + BatchNorm at learning rates up to 0.01 amplifies "
-            "the flip into O(1) loss differences within a few hundred steps. Two scratch runs whose initial weights "
-            "differ by one float32 rounding do the same ([sensitivity](../../sensitivity.md)), so the float32 "
-            "comparison is of final accuracy, not of steps. The Dense biases before each BatchNorm have a zero "
+            "the flip into O(1) loss differences within a few hundred steps. Scratch alone does the same once a "
+            "decision flips: copies whose initial weights differ by 1e-7 (about one float32 rounding) part in 2 of "
+            "4 seeds within 250 steps ([sensitivity](../../sensitivity.md)), so the float32 comparison is of final "
+            "accuracy, not of steps. The Dense biases before each BatchNorm have a zero "
             "gradient in exact arithmetic and receive pure rounding noise (1e-8 in float32, 1e-17 in float64), "
             "but freezing them changes none of this.",
 }

@@ -60,16 +60,22 @@ def side_by_side(record: RunRecord) -> pd.DataFrame:
 def write_csvs(record: RunRecord, out: Path) -> None:
     """The per-implementation histories, the per-step divergence and ``run.json`` (what was run and
     whether it stopped), written after every epoch; ``load_record`` reads them back."""
-    meta = {"config": dataclasses.asdict(record.config), "impls": record.impls, "stopped": record.stopped,
-            "n_train": record.n_train, "n_test": record.n_test}
-    io.write_text(out / "run.json", json.dumps(meta, indent=1) + "\n")
     ep = pd.DataFrame(record.epochs)
+    done = set(ep["impl"]) if not ep.empty else set()
+    for path in out.glob("history_*.csv"):  # an earlier run's files, never read as this run's
+        if path.stem.removeprefix("history_") not in done:
+            path.unlink()
     for impl in record.impls:
-        if not ep.empty and impl in set(ep["impl"]):
+        if impl in done:
             io.write_text(out / f"history_{impl}.csv", ep[ep["impl"] == impl].drop(columns="impl").to_csv(index=False))
     io.write_text(out / "divergence.csv", divergence(record).to_csv(index=False))
     if record.param_diffs:
         io.write_text(out / "param_diff.csv", pd.DataFrame(record.param_diffs).to_csv(index=False))
+    else:
+        (out / "param_diff.csv").unlink(missing_ok=True)
+    meta = {"config": dataclasses.asdict(record.config), "impls": record.impls, "stopped": record.stopped,
+            "n_train": record.n_train, "n_test": record.n_test}
+    io.write_text(out / "run.json", json.dumps(meta, indent=1) + "\n")  # last: the files above are complete
 
 
 def load_record(run_dir: Path) -> RunRecord:

@@ -91,15 +91,22 @@ def train(name: str, *, impls=IMPLS, dtype: str = "float64", epochs: float | Non
     with frameworks.interleaved() if len(built) > 1 else contextlib.nullcontext():  # scratch alone needs neither
         record = run(config, spec, data, built, optim.lr_function(spec, len(data[0][0])), on_epoch=on_epoch)
     if target is not None:
-        write_all(record, target, f"MNIST lock-step: {name} ({dtype})", _notes(spec, config, data))
+        write_pages(record, target)
     return record
 
 
-def _notes(spec: models.ModelSpec, config: RunConfig, data) -> str:
+def write_pages(record: RunRecord, target: Path) -> list[Path]:
+    """The tables and plots of a run (also from a record read back by ``outputs.load_record``)."""
+    config = record.config
+    return write_all(record, target, f"MNIST lock-step: {config.model} ({config.dtype})",
+                     _notes(models.get(config.model), config, record.n_train, record.n_test))
+
+
+def _notes(spec: models.ModelSpec, config: RunConfig, n_train: int, n_test: int) -> str:
     r = spec.recipe
     budget = f"{config.epochs:g} epoch(s)"
     return (f"{spec.description}. Recipe: {r.optimizer} {r.optimizer_args or ''} "
             f"{'schedule ' + r.schedule if r.schedule else ''}, batch {r.batch_size}; this run: {budget} on "
-            f"{len(data[0][0]):,} training and {len(data[1][0]):,} test images, {config.dtype}, seed {config.seed}. "
+            f"{n_train:,} training and {n_test:,} test images, {config.dtype}, seed {config.seed}. "
             f"Implementations: {', '.join(config.impls)}. Same initial weights, batches, dropout masks and learning "
             "rate in all of them. " + optim.NOTES.get(r.optimizer, ""))

@@ -10,6 +10,7 @@ from comparisons import models
 from comparisons.document import Document
 from comparisons.mnist.lockstep import RunRecord
 from comparisons.mnist.outputs import divergence, load_record
+from comparisons.mnist.runner import full_epochs
 
 FULL_TRAIN = 60_000  # MNIST training images
 
@@ -43,7 +44,7 @@ def summary_rows(records: list[RunRecord]) -> pd.DataFrame:
         div = divergence(rec)
         spec = models.get(rec.config.model)
         link = f"{rec.config.dtype}/{rec.config.model}/side_by_side.md"  # the layout of reports/mnist/
-        full = rec.n_train == FULL_TRAIN and abs(rec.config.epochs - _recipe_epochs(spec)) < 1e-9
+        full = rec.n_train == FULL_TRAIN and abs(rec.config.epochs - full_epochs(spec, FULL_TRAIN)) < 1e-9
         row = {"run": f"[{rec.config.model} {rec.config.dtype}]({link})",
                "budget": ("full recipe: " if full else "short: ") + f"{rec.config.epochs:g} epoch(s) on "
                          f"{rec.n_train:,} images", "steps": len(rec.steps)}
@@ -68,11 +69,6 @@ def summary_rows(records: list[RunRecord]) -> pd.DataFrame:
         row["stopped"] = rec.stopped
         rows.append(row)
     return pd.DataFrame(rows)
-
-
-def _recipe_epochs(spec: models.ModelSpec) -> float:
-    r = spec.recipe
-    return float(r.epochs) if r.epochs is not None else r.iterations * r.batch_size / FULL_TRAIN
 
 
 def runs_on_disk(out: Path) -> list[RunRecord]:
