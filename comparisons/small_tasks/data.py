@@ -49,8 +49,12 @@ class Data:
         """Integer class labels (N,) of ``split`` (``"train"`` or ``"test"``), whatever the target form."""
         if split not in ("train", "test"):
             raise ValueError(f"split: expected 'train' or 'test', got {split!r}")
-        t = self.t_train if split == "train" else self.t_test
-        return (t[:, 0] > 0.5).astype(np.int64) if t.ndim == 2 else t
+        return class_labels(self.t_train if split == "train" else self.t_test)
+
+
+def class_labels(t: np.ndarray) -> np.ndarray:
+    """Integer labels (N,) from labels (N,) or 0/1 targets (N, 1)."""
+    return (t[:, 0] > 0.5).astype(np.int64) if t.ndim == 2 else t
 
 
 def _count(n: object, name: str, minimum: int) -> int:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from comparisons.mnist.impls import KerasImpl, ScratchImpl, TorchImpl
+from comparisons.small_tasks.data import class_labels
 from reference import frameworks
 from reference.model_twin import ModelTwin
 from scratch import losses as S
@@ -44,8 +45,7 @@ def predicted_class(y: np.ndarray) -> np.ndarray:
 
 def accuracy(y: np.ndarray, t: np.ndarray) -> float:
     """Share of rows whose predicted class matches labels (N,) or 0/1 targets (N, 1)."""
-    labels = (t[:, 0] > 0.5).astype(np.int64) if t.ndim == 2 else t
-    return float((predicted_class(y) == labels).mean())
+    return float((predicted_class(y) == class_labels(t)).mean())
 
 
 def keras_loss(loss: object, dtype: str):

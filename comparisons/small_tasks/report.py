@@ -10,6 +10,7 @@ import pandas as pd
 
 from comparisons import io
 from comparisons.document import Document
+from comparisons.mnist.outputs import DRIFT
 from comparisons.numgrad_train import figure
 from comparisons.small_tasks import tasks as T
 from comparisons.small_tasks.impls import predicted_class
@@ -18,7 +19,7 @@ from reference import frameworks
 
 #: float64 step losses of a framework must agree with scratch to this relative difference (the
 #: criterion of the MNIST lock-step runs); measured: about 1e-14 at worst.
-CRITERION = 1e-8
+CRITERION = DRIFT["float64"]  # the lock-step criterion of the MNIST runs
 GRID = 150  # decision-boundary grid points per axis
 REGION_COLORS = ("#c6dbef", "#fdd0a2", "#c7e9c0")  # light: predicted class regions
 POINT_COLORS = ("#08519c", "#a63603", "#006d2c")  # dark: the data points' true classes

@@ -34,12 +34,13 @@ from functools import partial
 import numpy as np
 
 from comparisons.small_tasks import data as D
+from comparisons.spec import DTYPES as SPEC_DTYPES
 from scratch import layers as L
 from scratch import losses as S
 from scratch import optimizers as O
 from scratch.model import Sequential
 
-DTYPES = ("float64", "float32")
+DTYPES = SPEC_DTYPES  # float64 first: the reference dtype
 ACTIVATIONS: dict[str, type[L.Layer]] = {"sigmoid": L.Sigmoid, "tanh": L.Tanh, "relu": L.ReLU}
 
 
