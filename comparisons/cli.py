@@ -7,10 +7,11 @@ import sys
 from pathlib import Path
 
 from comparisons.argtypes import csv_choices
-from comparisons.reports import BY_NAME as REPORT_JOBS
-from comparisons.spec import DTYPES, FRAMEWORKS
+from comparisons.jobs import BY_NAME as REPORT_JOBS
+from comparisons.paths import REPORTS
+from comparisons.table.spec import DTYPES, FRAMEWORKS
 
-DEFAULT_OUT = Path(__file__).resolve().parent.parent / "reports"
+DEFAULT_OUT = REPORTS
 
 EPILOG = """\
 examples:
@@ -24,7 +25,7 @@ examples:
 
 
 def _select(prefixes: list[str] | None):
-    from comparisons.cases import BY_ID, CASES
+    from comparisons.table import BY_ID, CASES
 
     if not prefixes:
         return CASES
@@ -41,7 +42,7 @@ def _select(prefixes: list[str] | None):
 
 
 def cmd_list(args) -> int:
-    from comparisons.cases import CASES
+    from comparisons.table import CASES
 
     width = max(len(c.id) for c in CASES)
     for c in CASES:
@@ -53,7 +54,7 @@ def cmd_list(args) -> int:
 
 
 def cmd_parity(args) -> int:
-    from comparisons import parity
+    from comparisons.report import parity
 
     cases = _select(args.case)
     df = parity.run_table(cases, args.framework, args.dtype, progress=not args.quiet)
@@ -75,7 +76,7 @@ def cmd_parity(args) -> int:
 
 
 def cmd_report(args) -> int:
-    from comparisons import reports
+    from comparisons import jobs as reports
 
     return reports.write_all(Path(args.out), progress=not args.quiet, full=args.full, only=args.only)
 
@@ -112,22 +113,22 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     sp.set_defaults(func=cmd_report)
 
-    from comparisons.mnist.cli import add_commands as mnist_commands
+    from comparisons.studies.mnist.cli import add_commands as mnist_commands
 
     mnist_commands(sub)
 
-    from comparisons import bench
-    from comparisons.atlas import add_commands as atlas_commands
-    from comparisons.naive_port_report import add_commands as naive_port_commands
-    from comparisons.numgrad import add_commands as numgrad_commands
-    from comparisons.small_tasks import add_commands as small_tasks_commands
+    from comparisons.report.atlas import add_commands as atlas_commands
+    from comparisons.studies import bench
+    from comparisons.studies.naive_port.report import add_commands as naive_port_commands
+    from comparisons.studies.numgrad.cli import add_commands as numgrad_commands
+    from comparisons.studies.small_tasks import add_commands as small_tasks_commands
 
     atlas_commands(sub)
     naive_port_commands(sub)
     numgrad_commands(sub)
     small_tasks_commands(sub)
     bench.add_commands(sub)
-    from comparisons.bench import suite
+    from comparisons.studies.bench import suite
 
     suite.add_commands(sub)
     return p

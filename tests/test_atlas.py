@@ -5,19 +5,17 @@ from __future__ import annotations
 
 import inspect
 import re
-from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from comparisons import atlas
-from comparisons.atlas import formula as F
-from comparisons.atlas.calls import NOT_COMPARED, case_calls
-from comparisons.atlas.markup import slug
-from comparisons.cases import BY_ID, CASES
-from comparisons.spec import DTYPES
-
-REPORTS = Path(__file__).resolve().parent.parent / "reports"
+from comparisons.paths import REPORTS
+from comparisons.report import atlas
+from comparisons.report.atlas import formula as F
+from comparisons.report.atlas.calls import NOT_COMPARED, case_calls
+from comparisons.report.atlas.markup import slug
+from comparisons.table import BY_ID, CASES
+from comparisons.table.spec import DTYPES
 
 
 def fake_rows(value: float = 4e-16) -> pd.DataFrame:

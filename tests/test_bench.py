@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from comparisons import bench, models
-from comparisons.bench import impls, report, system
-from comparisons.bench.driver import ConfigResult
+from comparisons.studies import bench, models
+from comparisons.studies.bench import impls, report, system
+from comparisons.studies.bench.driver import ConfigResult
 
 
 def test_keras_runs_float32_only():

@@ -255,8 +255,8 @@ def test_bad_input_names_the_argument(make, name):
 
 
 def test_plateau_mapping_data_matches_its_text_and_cases():
-    from comparisons.cases import BY_ID
-    from comparisons.cases_callbacks import PLATEAU_MAPPING as M
+    from comparisons.table import BY_ID
+    from comparisons.table.callbacks import PLATEAU_MAPPING as M
 
     assert M["to_torch"](0, 0, 0.01) == {"patience": 0, "cooldown": 0, "threshold": 0.01, "threshold_mode": "abs"}
     assert M["to_torch"](3, 2, 0.01) == {"patience": 2, "cooldown": 1, "threshold": 0.01, "threshold_mode": "abs"}
@@ -268,7 +268,7 @@ def test_plateau_mapping_data_matches_its_text_and_cases():
 
 def test_max_mode_matches_the_frameworks_on_accuracy_like_values():
     """The table runs min mode; max mode on rising values (1 - loss) against the real callbacks here."""
-    from comparisons.cases_callbacks import scratch_early_stopping, scratch_plateau_lrs
+    from comparisons.harness.callbacks import scratch_early_stopping, scratch_plateau_lrs
     from reference import keras_callbacks, torch_callbacks
 
     values = 1.0 - random_losses(n=40, epochs=20, seed=3) / 2
@@ -288,10 +288,11 @@ def test_max_mode_matches_the_frameworks_on_accuracy_like_values():
 
 def test_case_inputs_exercise_the_logic():
     """The table's random sequences must make the callbacks act, or their agreement proves little."""
-    from comparisons.cases import BY_ID
-    from comparisons.cases_callbacks import LR0, _callbacks, scratch_early_stopping, scratch_plateau_lrs
+    from comparisons.harness.callbacks import _callbacks, scratch_early_stopping, scratch_plateau_lrs
+    from comparisons.table import BY_ID
 
     case = BY_ID["callback/reduce-lr-on-plateau/keras"]
+    LR0 = case.params["lr0"]  # noqa: N806
     losses = case.inputs(np.random.default_rng(case.seed), "float64")["losses"]
     assert losses.shape[0] >= 300
     lrs = scratch_plateau_lrs(_callbacks(case, len(losses)), losses, LR0)

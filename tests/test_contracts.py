@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 import pytest
 
-from comparisons.cases import CASES
+from comparisons.table import CASES
 from scratch import layers as L
 from scratch import losses as S
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from comparisons import defaults as D
-from comparisons.atlas.formula import resolve
+from comparisons.report.atlas.formula import resolve
+from comparisons.studies.defaults import settings as D
 
 
 def test_every_documented_default_matches_the_installed_library():

@@ -12,8 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from comparisons.cases import CASES
-from comparisons.metrics import error
+from comparisons.harness.metrics import error
+from comparisons.table import CASES
 from scratch import layers as L
 from scratch import losses as S
 from scratch.gradcheck import numerical_gradient

@@ -8,14 +8,15 @@ import math
 import numpy as np
 import pytest
 
-from comparisons.cases_initializers import INITIALIZERS, evaluate, initializer_rows, run_initializer
-from comparisons.run import FAIL, PASS, rows_from
+from comparisons.harness import stats
+from comparisons.harness.initializers import evaluate, initializer_rows, run_initializer
+from comparisons.harness.runner import FAIL, PASS, rows_from
+from comparisons.harness.stats import Law
+from comparisons.table.initializers import INITIALIZERS
 from reference import frameworks
 from reference.torch_initializers import TorchInit
 from scratch import initializers as I
 from scratch import layers as L
-from scratch import stats
-from scratch.stats import Law
 
 BY_ID = {c.id: c for c in INITIALIZERS}
 

@@ -2,36 +2,21 @@
 
 from __future__ import annotations
 
-import importlib
-
 import pytest
 
-from comparisons.cases import CASES
-from comparisons.spec import DTYPES, FRAMEWORKS
-
-# Modules whose ``__all__`` lists public components; each needs at least one case.
-COMPONENT_MODULES = ["scratch.layers", "scratch.losses", "scratch.optimizers", "scratch.schedules",
-                     "scratch.initializers", "scratch.callbacks"]
-NOT_COMPONENTS = {"Layer"}  # the base class
+from comparisons.table import CASES
+from comparisons.table.components import public_components
+from comparisons.table.spec import DTYPES, FRAMEWORKS
 
 
 def _public_components():
-    names = {}
-    for modname in COMPONENT_MODULES:
-        try:
-            module = importlib.import_module(modname)
-        except ModuleNotFoundError:
-            continue
-        for name in getattr(module, "__all__", []):
-            if name not in NOT_COMPONENTS:
-                names[name] = modname
-    return names
+    return public_components()
 
 
 def test_every_public_component_has_a_case():
     covered = {name for case in CASES for name in case.covers}
     missing = sorted(f"{mod}.{name}" for name, mod in _public_components().items() if name not in covered)
-    assert not missing, f"public scratch components without a case in comparisons/cases*.py: {missing}"
+    assert not missing, f"public scratch components without a case in comparisons/table/: {missing}"
 
 
 def test_layers_and_losses_are_all_listed():

@@ -10,10 +10,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from comparisons import models
-from comparisons.mnist import lockstep
-from comparisons.mnist.outputs import divergence, load_record
-from comparisons.mnist.runner import build_impls, load, train
+from comparisons.studies import models
+from comparisons.studies.mnist import lockstep
+from comparisons.studies.mnist.outputs import divergence, load_record
+from comparisons.studies.mnist.runner import build_impls, load, train
 
 # float64: every implementation computes the same sums in a different order; after a few dozen
 # steps the pre-update losses agree to ~1e-13 at worst (AdaGrad's first step divides by |g| + 1e-7
@@ -79,7 +79,7 @@ def test_nan_loss_stops_the_run_and_keeps_the_record():
 
 
 def test_interrupt_leaves_complete_epochs(tmp_path):
-    from comparisons.mnist.outputs import write_csvs
+    from comparisons.studies.mnist.outputs import write_csvs
 
     spec, config, data, impls = _setup("twolayer")
     steps_per_epoch = 2  # 200 images, batch 100

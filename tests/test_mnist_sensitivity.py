@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from comparisons import models
-from comparisons.mnist import sensitivity
-from comparisons.mnist.lockstep import RunConfig
-from comparisons.mnist.runner import load
+from comparisons.studies import models
+from comparisons.studies.mnist import sensitivity
+from comparisons.studies.mnist.lockstep import RunConfig
+from comparisons.studies.mnist.runner import load
 
 
 @pytest.fixture(scope="module")

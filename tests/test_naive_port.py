@@ -6,8 +6,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from comparisons import naive_port as N
-from comparisons.naive_port_report import rows, run_model, write
+from comparisons.studies.naive_port import port as N
+from comparisons.studies.naive_port.report import rows, run_model, write
 
 TINY = {"epochs": 1, "train_limit": 96, "test_limit": 64}
 

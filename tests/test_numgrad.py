@@ -15,9 +15,12 @@ import argparse
 import numpy as np
 import pytest
 
-from comparisons import models, numgrad
-from comparisons.metrics import error
-from comparisons.numgrad_study import precision_study, worst_table
+from comparisons.harness.metrics import error
+from comparisons.studies import models
+from comparisons.studies.numgrad import check as numgrad
+from comparisons.studies.numgrad import cli as numgrad_cli
+from comparisons.studies.numgrad import train as numgrad_train
+from comparisons.studies.numgrad.study import precision_study, worst_table
 from scratch import gradcheck as gc
 from scratch import layers as L
 from scratch import losses as S
@@ -254,7 +257,7 @@ def test_precision_float32_useless_float64_close_at_textbook_step():
 
 
 def test_xor_learned_with_numerical_gradients_tracks_backprop():
-    df = numgrad.train_side_by_side(numgrad.gate_problem("XOR"), iters=1500, lr=2.0, eval_every=500,
+    df = numgrad_train.train_side_by_side(numgrad_train.gate_problem("XOR"), iters=1500, lr=2.0, eval_every=500,
                                     progress=False, log=None)
     last = df.iloc[-1]
     assert last["train_acc_numerical"] == 1.0 and last["loss_numerical"] < 0.05
@@ -263,7 +266,7 @@ def test_xor_learned_with_numerical_gradients_tracks_backprop():
 
 def _run(tmp_path, *argv):
     p = argparse.ArgumentParser()
-    numgrad.add_commands(p.add_subparsers(dest="command", required=True))
+    numgrad_cli.add_commands(p.add_subparsers(dest="command", required=True))
     args = p.parse_args([*argv, "--out", str(tmp_path), "-q"])
     assert args.func(args) == 0
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from comparisons import run_optimizers as R
-from comparisons.spec import Context
+from comparisons.table import optimizer_relations as R
+from comparisons.table.spec import Context
 from scratch import optimizers as O
 
 A = np.array
@@ -297,8 +297,8 @@ def test_keras_float32_adam_gap_is_its_float32_betas():
     double values. Giving scratch the float32-rounded betas removes most of the float32 gap."""
     import dataclasses
 
-    from comparisons.cases import get
-    from comparisons.run import run_case
+    from comparisons.harness.registry import run_case
+    from comparisons.table import get
 
     case = get("adam/eps-zero/changing-lr")
     b1, b2 = float(np.float32(0.9)), float(np.float32(0.999))

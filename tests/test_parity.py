@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from comparisons.cases import CASES
-from comparisons.run import KNOWN, run_case
-from comparisons.spec import DTYPES
+from comparisons.harness.registry import run_case
+from comparisons.harness.runner import KNOWN
+from comparisons.table import CASES
+from comparisons.table.spec import DTYPES
 
 PARAMS = [
     pytest.param(case, fw, dtype, id=f"{case.id}-{fw}-{dtype}")

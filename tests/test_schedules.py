@@ -206,8 +206,8 @@ def test_torch_builder_refuses_what_pytorch_cannot_express():
 
 
 def test_plot_is_written_atomically(tmp_path):
-    from comparisons.cases_schedules import SCHEDULES
-    from comparisons.plots_schedules import plot_lr_schedules
+    from comparisons.report.plots import plot_lr_schedules
+    from comparisons.table.schedules import SCHEDULES
 
     target = tmp_path / "reports" / "lr_schedules.png"
     picked = [c for c in SCHEDULES if c.id in ("schedule/cosine/hold", "schedule/one-cycle")]

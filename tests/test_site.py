@@ -15,9 +15,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 
-from comparisons import site  # noqa: E402
+from comparisons.paths import REPORTS
+from comparisons.report import site  # noqa: E402
 
-REPORTS = Path(__file__).resolve().parent.parent / "reports"
 BROWSER = site.find_browser()
 needs_browser = pytest.mark.skipif(BROWSER is None, reason="no Chromium on this machine (Debian package chromium; "
                                    ".ci/run installs it where apt is available): the site's browser check is skipped")

@@ -11,12 +11,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from comparisons.numgrad_train import GATE_INPUTS, GATES
-from comparisons.small_tasks import add_commands, train
-from comparisons.small_tasks import data as D
-from comparisons.small_tasks import tasks as T
-from comparisons.small_tasks.impls import ScratchTaskImpl, accuracy
-from comparisons.small_tasks.report import write_report
+from comparisons.studies.numgrad.train import GATE_INPUTS, GATES
+from comparisons.studies.small_tasks import add_commands, train
+from comparisons.studies.small_tasks import data as D
+from comparisons.studies.small_tasks import tasks as T
+from comparisons.studies.small_tasks.impls import ScratchTaskImpl, accuracy
+from comparisons.studies.small_tasks.report import write_report
 from scratch import losses as S
 
 # float64: the three implementations compute the same sums in different orders; measured worst

@@ -1,5 +1,0 @@
-import sys
-
-from comparisons.bench import main
-
-sys.exit(main())

@@ -1,0 +1,195 @@
+"""Two-sample statistics in NumPy: Kolmogorov-Smirnov, moment z-tests, and checks against a law
+(``comparisons.table.laws``).
+
+Used to compare random initializers by distribution: two samples (scratch, framework) drawn with
+different generators can only be compared as samples of a law.
+
+Kolmogorov-Smirnov (two-sided, two samples of sizes n and m)::
+
+    D = sup_x |F_n(x) - G_m(x)|                  (empirical CDFs, ties handled by evaluating both
+                                                  CDFs at every observed value, side="right")
+    p = Q_KS(sqrt(n m / (n + m)) * D)            (asymptotic, n, m -> infinity)
+    Q_KS(l) = 2 sum_{j>=1} (-1)^(j-1) exp(-2 j^2 l^2)                 for l >= 1.18
+            = 1 - sqrt(2 pi) / l sum_{j>=1} exp(-(2j-1)^2 pi^2 / (8 l^2))  for l < 1.18
+
+(the second form is the Jacobi theta transform of the first, which converges slowly for small l;
+Kolmogorov 1933, Smirnov 1948; Numerical Recipes 14.3). Without Stephens' small-sample correction,
+so at small n the p-value is slightly conservative.
+
+Moment z-tests: for independent samples a (size n) and b (size m),
+``z_mean = (mean_a - mean_b) / sqrt(var_a / n + var_b / m)``. For the variance, the sample variance
+s^2 of n values has Var(s^2) = (mu4 - sigma^4 (n - 3) / (n - 1)) / n ~ (mu4 - sigma^4) / n (mu4 the
+fourth central moment; delta method, finite fourth moment), so
+``z_var = (s_a^2 - s_b^2) / sqrt((m4_a - s_a^4) / n + (m4_b - s_b^4) / m)``, with sample moments.
+Both z are asymptotically N(0, 1) when the laws agree.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from comparisons.table.laws import Law
+
+_SWITCH = 1.18  # below it the theta-function form of Q_KS converges in a few terms
+_TERMS = 100
+
+
+@dataclass(frozen=True)
+class KSResult:
+    statistic: float  # D
+    pvalue: float
+    n: int
+    m: int
+
+    @property
+    def lam(self) -> float:
+        """sqrt(n m / (n + m)) * D, the argument of Q_KS."""
+        return math.sqrt(self.n * self.m / (self.n + self.m)) * self.statistic
+
+
+def kolmogorov_sf(lam: float) -> float:
+    """Q_KS(lam) = P(K > lam) for the Kolmogorov distribution K (the limit law of sqrt(n) D)."""
+    if not lam > 0:
+        return 1.0
+    j = np.arange(1, _TERMS + 1, dtype=np.float64)
+    if lam < _SWITCH:
+        cdf = math.sqrt(2 * math.pi) / lam * float(np.exp(-((2 * j - 1) ** 2) * math.pi**2 / (8 * lam**2)).sum())
+        return float(min(1.0, max(0.0, 1.0 - cdf)))
+    terms = 2.0 * (-1.0) ** (j - 1) * np.exp(-2.0 * j**2 * lam**2)
+    return float(min(1.0, max(0.0, terms.sum())))
+
+
+@functools.cache
+def kolmogorov_isf(alpha: float) -> float:
+    """The lam with Q_KS(lam) = alpha (bisection; e.g. 1.3581 for 0.05, 1.9495 for 1e-3)."""
+    if not 0 < alpha < 1:
+        raise ValueError(f"alpha: expected a number in (0, 1), got {alpha!r}")
+    lo, hi = 0.05, 20.0
+    for _ in range(80):
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if kolmogorov_sf(mid) > alpha else (lo, mid)
+    return 0.5 * (lo + hi)
+
+
+def _sample(x: np.ndarray, name: str) -> np.ndarray:
+    a = np.asarray(x, dtype=np.float64).ravel()
+    if a.size < 2 or not np.isfinite(a).all():
+        raise ValueError(f"{name}: expected at least 2 finite values, got {a.size} values")
+    return a
+
+
+def ks_2samp(a: np.ndarray, b: np.ndarray) -> KSResult:
+    """Two-sided two-sample Kolmogorov-Smirnov test with the asymptotic p-value."""
+    a, b = np.sort(_sample(a, "a")), np.sort(_sample(b, "b"))
+    d = 0.0
+    for points in (a, b):  # both empirical CDFs at every observed value (sorted keys: fast search)
+        cdf_a = np.searchsorted(a, points, side="right") / a.size
+        cdf_b = np.searchsorted(b, points, side="right") / b.size
+        d = max(d, float(np.abs(cdf_a - cdf_b).max()))
+    res = KSResult(d, 1.0, a.size, b.size)
+    return KSResult(d, kolmogorov_sf(res.lam), a.size, b.size)
+
+
+def mean_z(a: np.ndarray, b: np.ndarray) -> float:
+    """(mean_a - mean_b) / its standard error (see the module docstring); 0 when both are constant."""
+    a, b = _sample(a, "a"), _sample(b, "b")
+    se = math.sqrt(a.var() / a.size + b.var() / b.size)
+    diff = float(a.mean() - b.mean())
+    return diff / se if se > 0 else (0.0 if diff == 0 else math.copysign(math.inf, diff))
+
+
+def _var_and_se2(x: np.ndarray) -> tuple[float, float]:
+    c2 = np.square(x - x.mean())
+    var = float(c2.mean())
+    m4 = float(np.square(c2).mean())
+    return var, max(m4 - var**2, 0.0) / x.size
+
+
+def variance_z(a: np.ndarray, b: np.ndarray) -> float:
+    """(var_a - var_b) / its standard error (see the module docstring)."""
+    (va, sa), (vb, sb) = _var_and_se2(_sample(a, "a")), _var_and_se2(_sample(b, "b"))
+    se = math.sqrt(sa + sb)
+    return (va - vb) / se if se > 0 else (0.0 if va == vb else math.copysign(math.inf, va - vb))
+
+
+# -- checks of two samples against each other and against their law ----------------------------
+@dataclass(frozen=True)
+class Check:
+    """One distribution check: ``score`` is the statistic divided by its limit (<= 1 passes)."""
+
+    quantity: str
+    score: float
+    difference: float  # the difference in natural units (values, variance, D)
+    detail: str
+
+    @property
+    def passed(self) -> bool:
+        return bool(self.score <= 1.0)  # NaN fails
+
+
+def check_mean(a: np.ndarray, b: np.ndarray, *, z_limit: float) -> Check:
+    """|z_mean| <= z_limit."""
+    z = mean_z(a, b)
+    ma, mb = float(np.mean(a, dtype=np.float64)), float(np.mean(b, dtype=np.float64))
+    return Check("mean", abs(z) / z_limit, abs(ma - mb),
+                 f"mean {ma:.4g} vs {mb:.4g}: z = {z:+.2f} standard errors (limit {z_limit:g})")
+
+
+def check_variance(a: np.ndarray, b: np.ndarray, *, z_limit: float) -> Check:
+    """|z_var| <= z_limit."""
+    z = variance_z(a, b)
+    va, vb = float(np.var(a, dtype=np.float64)), float(np.var(b, dtype=np.float64))
+    return Check("variance", abs(z) / z_limit, abs(va - vb),
+                 f"variance {va:.6g} vs {vb:.6g} (ratio {va / vb:.4f}): z = {z:+.2f} standard errors "
+                 f"(limit {z_limit:g})")
+
+
+def check_ks(a: np.ndarray, b: np.ndarray, *, alpha: float) -> Check:
+    """p >= alpha, i.e. D <= D_alpha = lam_alpha / sqrt(n m / (n + m))."""
+    r = ks_2samp(a, b)
+    lam_alpha = kolmogorov_isf(alpha)
+    d_alpha = lam_alpha / math.sqrt(r.n * r.m / (r.n + r.m))
+    return Check("ks", r.lam / lam_alpha, r.statistic,
+                 f"KS D = {r.statistic:.4g}, p = {r.pvalue:.3g} (limit p >= {alpha:g}, i.e. D <= {d_alpha:.4g}; "
+                 f"n = {r.n}, m = {r.m})")
+
+
+def _end_score(law: Law, x: np.ndarray, side: str, edge_mass: float, rounding: float) -> tuple[float, float]:
+    """(score, the law's probability beyond the extreme) of one end of one sample; see ``check_bounds``."""
+    high = side == "high"
+    bound, extreme = (law.high, float(x.max())) if high else (law.low, float(x.min()))
+    if math.isfinite(bound):
+        beyond = (extreme - bound) if high else (bound - extreme)  # > 0: outside the support
+        if beyond > rounding * max(abs(law.low), abs(law.high)):
+            width = abs(bound - law.quantile(1.0 - edge_mass / x.size if high else edge_mass / x.size))
+            return 1.0 + beyond / width, 0.0
+    tail = law.sf(extreme) if high else law.cdf(extreme)
+    return x.size * tail / edge_mass, tail
+
+
+def check_bounds(law: Law, samples: dict[str, np.ndarray], *, edge_mass: float, rounding: float) -> Check:
+    """Each sample lies in the law's support and comes close to each end of it.
+
+    Per end of a sample of n values: the law's probability t beyond the sample's extreme must be at
+    most edge_mass / n (score = n t / edge_mass). For the right law t is about 1/n (score about
+    1 / edge_mass), and t > edge_mass / n happens with probability (1 - edge_mass / n)^n ~
+    exp(-edge_mass). A finite end b must not be passed by more than ``rounding`` * max|bound| (the
+    dtype's rounding); when it is, score = 1 + excess / |b - r|, r the law's edge_mass / n quantile.
+    Tells a truncated law from an untruncated one with the same variance (the untruncated sample
+    passes the bound; the truncated one does not reach the normal's tails).
+    """
+    worst, gap = -1.0, 0.0
+    ends = []
+    for name, x in samples.items():
+        x = np.asarray(x, dtype=np.float64).ravel()
+        for side in ("low", "high"):
+            score, g = _end_score(law, x, side, edge_mass, rounding)
+            if score > worst:
+                worst, gap = score, g
+        ends.append(f"{name} [{x.min():.6g}, {x.max():.6g}] (n = {x.size})")
+    return Check("bounds", worst, gap, f"law {law.describe()}; " + ", ".join(ends) +
+                 f"; the law's probability beyond each extreme must be <= {edge_mass:g}/n")

@@ -1,0 +1,1 @@
+"""The report writers: the document model, the parity table, the plots, the atlas and the site."""

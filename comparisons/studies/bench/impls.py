@@ -1,0 +1,221 @@
+"""The implementations the benchmark times, behind one interface.
+
+``train(iterations) -> seconds`` runs that many SGD steps on consecutive training batches (going
+on where the previous call stopped, wrapping at the end of the set); ``evaluate() -> (seconds,
+accuracy)`` classifies the 10,000 test images in batches of ``EVAL_BATCH``.
+
+Every implementation trains the same model (the frameworks get the scratch model's initial
+weights through ``reference.model_twin``) with plain SGD at the same learning rate, softmax
+cross-entropy on logits, and the recipe's batch size:
+
+* ``scratch``: ``Sequential.forward`` / ``backward(need_dx=False)`` and ``p -= lr * g``;
+* ``torch``: the usual ``zero_grad`` / ``loss.backward()`` / ``torch.optim.SGD.step`` loop;
+* ``keras_fit``: ``model.fit`` on the batches of one call (its per-call set-up included);
+* ``keras_loop``: a ``tf.function`` train step (``GradientTape``, ``optimizer.apply``), the
+  custom loop of the Keras guides.
+
+Dropout: the twins' masked-dropout layers (which apply a mask drawn in NumPy, for lock-step
+parity runs) are replaced by each framework's own ``Dropout``, which draws its own masks, as
+scratch's ``Dropout`` does: every implementation pays for its own random numbers.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from comparisons.studies import models
+from scratch.losses import SoftmaxCrossEntropy
+
+EVAL_BATCH = 1000  # test images per forward pass when evaluating (bounded memory)
+IMPLS = ("scratch", "torch", "keras_fit", "keras_loop")
+FRAMEWORK = {"scratch": None, "torch": "torch", "keras_fit": "keras", "keras_loop": "keras"}
+
+
+def learning_rate(name: str) -> float:
+    """The recipe's SGD learning rate; 0.01 for recipes that use another optimizer."""
+    recipe = models.get(name).recipe
+    return float(recipe.optimizer_args.get("learning_rate", 0.01)) if recipe.optimizer == "sgd" else 0.01
+
+
+class _Batches:
+    """Consecutive (start, stop) batch bounds over ``n`` examples, wrapping at the end."""
+
+    def __init__(self, n: int, batch: int) -> None:
+        self.n, self.batch, self.pos = n, batch, 0
+
+    def take(self, iterations: int) -> list[tuple[int, int]]:
+        out = []
+        for _ in range(iterations):
+            if self.pos + self.batch > self.n:
+                self.pos = 0
+            out.append((self.pos, self.pos + self.batch))
+            self.pos += self.batch
+        return out
+
+
+class ScratchImpl:
+    def __init__(self, model, data, batch: int, lr: float) -> None:
+        (self.x, self.t), (self.xt, self.tt) = data
+        self.model, self.loss = model, SoftmaxCrossEntropy()
+        self.lr = model.dtype.type(lr)
+        self.batches = _Batches(len(self.x), batch)
+
+    def step(self, x: np.ndarray, t: np.ndarray) -> None:
+        self.loss.forward(self.model.forward(x, training=True), t)
+        self.model.backward(self.loss.backward(), need_dx=False)
+        for layer in self.model.layers:
+            for key, p in layer.params.items():
+                p -= self.lr * layer.grads[key]
+
+    def train(self, iterations: int) -> float:
+        bounds = self.batches.take(iterations)
+        start = time.perf_counter()
+        for a, b in bounds:
+            self.step(self.x[a:b], self.t[a:b])
+        return time.perf_counter() - start
+
+    def evaluate(self) -> tuple[float, float]:
+        start = time.perf_counter()
+        correct = 0
+        for a in range(0, len(self.xt), EVAL_BATCH):
+            logits = self.model.forward(self.xt[a:a + EVAL_BATCH], training=False)
+            correct += int((logits.argmax(axis=1) == self.tt[a:a + EVAL_BATCH]).sum())
+        return time.perf_counter() - start, correct / len(self.xt)
+
+
+class TorchImpl:
+    def __init__(self, model, data, batch: int, lr: float) -> None:
+        import torch
+
+        from reference.model_twin import build_torch
+
+        (x, t), (xt, tt) = data
+        twin = build_torch(model, x.shape[1:])
+        modules = [torch.nn.Dropout(p=m.rate, inplace=False) if m in twin.dropouts.values() else m
+                   for m in twin.model]
+        self.torch, self.model = torch, torch.nn.Sequential(*modules)
+        self.x, self.t = torch.from_numpy(x), torch.from_numpy(t.astype(np.int64))
+        self.xt, self.tt = torch.from_numpy(xt), torch.from_numpy(tt.astype(np.int64))
+        self.loss = torch.nn.CrossEntropyLoss(weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0)
+        self.opt = torch.optim.SGD(self.model.parameters(), lr=lr, momentum=0.0, dampening=0.0, weight_decay=0.0,
+                                   nesterov=False, maximize=False, foreach=None, differentiable=False, fused=None)
+        self.batches = _Batches(len(x), batch)
+
+    def train(self, iterations: int) -> float:
+        bounds = self.batches.take(iterations)
+        self.model.train(True)
+        start = time.perf_counter()
+        for a, b in bounds:
+            self.opt.zero_grad(set_to_none=True)
+            self.loss(self.model(self.x[a:b]), self.t[a:b]).backward()
+            self.opt.step()
+        return time.perf_counter() - start
+
+    def evaluate(self) -> tuple[float, float]:
+        self.model.train(False)
+        start = time.perf_counter()
+        correct = 0
+        with self.torch.inference_mode():
+            for a in range(0, len(self.xt), EVAL_BATCH):
+                logits = self.model(self.xt[a:a + EVAL_BATCH])
+                correct += int((logits.argmax(dim=1) == self.tt[a:a + EVAL_BATCH]).sum())
+        seconds = time.perf_counter() - start
+        self.model.train(True)
+        return seconds, correct / len(self.xt)
+
+
+def _keras_model(model, x_shape, dtype):
+    """The Keras twin with the framework's own Dropout layers; (keras model, NCHW->fw converter)."""
+    import keras
+
+    from reference.model_twin import build_keras
+
+    twin = build_keras(model, x_shape)
+    masked = {id(layer): layer.rate for layer in twin.dropouts.values()}
+    layers = [keras.layers.Dropout(masked[id(layer)], noise_shape=None, seed=i, dtype=dtype)
+              if id(layer) in masked else layer for i, layer in enumerate(twin.model.layers)]
+    fw_shape = twin.to_fw(np.zeros((1, *x_shape), dtype=dtype)).shape[1:]
+    return keras.Sequential([keras.Input(shape=fw_shape, dtype=dtype), *layers]), twin.to_fw
+
+
+def _keras_parts(lr: float, dtype: str):
+    import keras
+
+    optimizer = keras.optimizers.SGD(learning_rate=lr, momentum=0.0, nesterov=False, weight_decay=None,
+                                     clipnorm=None, clipvalue=None, global_clipnorm=None, use_ema=False)
+    loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=None,
+                                                      reduction="sum_over_batch_size", dtype=dtype)
+    return optimizer, loss
+
+
+class KerasFitImpl:
+    def __init__(self, model, data, batch: int, lr: float) -> None:
+        (x, t), (xt, tt) = data
+        dtype = model.dtype.name
+        self.model, to_fw = _keras_model(model, x.shape[1:], dtype)
+        self.x, self.t, self.xt, self.tt = to_fw(x), t, to_fw(xt), tt
+        optimizer, loss = _keras_parts(lr, dtype)
+        self.model.compile(optimizer=optimizer, loss=loss, metrics=None, jit_compile=False, steps_per_execution=1,
+                           run_eagerly=False)
+        self.batch = batch
+        self.batches = _Batches(len(x), batch)
+
+    def train(self, iterations: int) -> float:
+        bounds = self.batches.take(iterations)
+        a, b = bounds[0][0], bounds[-1][1]
+        if b - a != iterations * self.batch:  # wrapped around: start this call at the beginning
+            a, b = 0, iterations * self.batch
+            self.batches.pos = b
+        start = time.perf_counter()
+        self.model.fit(self.x[a:b], self.t[a:b], batch_size=self.batch, epochs=1, shuffle=False, verbose=0)
+        return time.perf_counter() - start
+
+    def evaluate(self) -> tuple[float, float]:
+        start = time.perf_counter()
+        logits = self.model.predict(self.xt, batch_size=EVAL_BATCH, verbose=0)
+        seconds = time.perf_counter() - start
+        return seconds, float((logits.argmax(axis=1) == self.tt).mean())
+
+
+class KerasLoopImpl:
+    def __init__(self, model, data, batch: int, lr: float) -> None:
+        import tensorflow as tf
+
+        (x, t), (xt, tt) = data
+        dtype = model.dtype.name
+        self.model, to_fw = _keras_model(model, x.shape[1:], dtype)
+        self.x, self.t, self.xt, self.tt = to_fw(x), t, to_fw(xt), tt
+        self.optimizer, self.loss = _keras_parts(lr, dtype)
+        self.optimizer.build(self.model.trainable_variables)
+        self.batches = _Batches(len(x), batch)
+        self._step = tf.function(self._step_eager, jit_compile=False, reduce_retracing=True)
+        self._predict = tf.function(lambda v: self.model(v, training=False), jit_compile=False)
+
+    def _step_eager(self, x, t):
+        import tensorflow as tf
+
+        with tf.GradientTape() as tape:
+            value = self.loss(t, self.model(x, training=True))
+        grads = tape.gradient(value, self.model.trainable_variables)
+        self.optimizer.apply(grads, self.model.trainable_variables)
+        return value
+
+    def train(self, iterations: int) -> float:
+        bounds = self.batches.take(iterations)
+        start = time.perf_counter()
+        for a, b in bounds:
+            self._step(self.x[a:b], self.t[a:b])
+        return time.perf_counter() - start
+
+    def evaluate(self) -> tuple[float, float]:
+        start = time.perf_counter()
+        correct = 0
+        for a in range(0, len(self.xt), EVAL_BATCH):
+            logits = self._predict(self.xt[a:a + EVAL_BATCH]).numpy()
+            correct += int((logits.argmax(axis=1) == self.tt[a:a + EVAL_BATCH]).sum())
+        return time.perf_counter() - start, correct / len(self.xt)
+
+
+CLASSES = {"scratch": ScratchImpl, "torch": TorchImpl, "keras_fit": KerasFitImpl, "keras_loop": KerasLoopImpl}

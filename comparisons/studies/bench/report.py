@@ -1,0 +1,196 @@
+"""Benchmark results -> tables (pandas), the Markdown/HTML report, the CSV files and the bar chart."""
+
+from __future__ import annotations
+
+import statistics
+from pathlib import Path
+
+import pandas as pd
+
+from comparisons.report import files as io
+from comparisons.report.document import Document
+from comparisons.studies.bench.driver import ConfigResult
+
+LABELS = {"scratch": "scratch (NumPy)", "torch": "PyTorch loop", "keras_fit": "Keras fit", "keras_loop": "Keras loop"}
+TARGETS = {"mlp4x32": 0.7, "mlp4x128_bn_dropout": 0.7, "twolayer": 0.7, "simple_convnet": 1.0}  # scratch/torch, float32
+
+
+def results_table(results: list[ConfigResult], iterations: int) -> pd.DataFrame:
+    """One row per (model, impl, dtype): epoch and evaluation seconds, peak RSS, ratios to PyTorch."""
+    rows = []
+    for r in results:
+        steps = -(-r.setup["train_size"] // r.setup["batch"])  # ceil(60000 / batch)
+        its = min(iterations, steps)
+        epoch = [s * steps / its for s in r.train_seconds]
+        med = statistics.median(epoch)
+        rows.append({
+            "model": r.model, "impl": r.impl, "dtype": r.dtype, "batch": r.setup["batch"],
+            "iterations timed": its, "steps per epoch": steps, "extrapolated": its < steps,
+            "epoch s (median)": med, "epoch s (min)": min(epoch), "epoch s (max)": max(epoch),
+            "eval s (median)": statistics.median(r.eval_seconds), "eval s (min)": min(r.eval_seconds),
+            "eval s (max)": max(r.eval_seconds), "peak RSS MB": r.rss_mb,
+            "train GFLOP/s": r.setup["step_flops"] * steps / med / 1e9,
+            "test accuracy": r.accuracy, "repeats": len(r.train_seconds),
+            "other load (median)": statistics.median(r.other_load) if r.other_load else float("nan"),
+            "other load (max)": max(r.other_load) if r.other_load else float("nan"),
+        })
+    df = pd.DataFrame(rows)
+    for col, ratio in (("epoch s (median)", "epoch / torch"), ("eval s (median)", "eval / torch"),
+                       ("peak RSS MB", "RSS / torch")):
+        df[ratio] = [row[col] / _torch(df, row, col) for _, row in df.iterrows()]
+    return df
+
+
+def _torch(df: pd.DataFrame, row: pd.Series, col: str) -> float:
+    """PyTorch's value in the same run: same model and dtype (float32 when torch lacks the dtype)."""
+    for dtype in (row["dtype"], "float32"):
+        hit = df[(df["model"] == row["model"]) & (df["impl"] == "torch") & (df["dtype"] == dtype)]
+        if len(hit):
+            return float(hit[col].iloc[0])
+    return float("nan")
+
+
+def display_table(df: pd.DataFrame) -> pd.DataFrame:
+    """The results with rounded numbers and readable labels (Markdown and HTML)."""
+    out = pd.DataFrame({
+        "model": df["model"], "implementation": df["impl"].map(LABELS), "dtype": df["dtype"],
+        "epoch s median [min, max]": [f"{m:.2f} [{lo:.2f}, {hi:.2f}]{'*' if e else ''}" for m, lo, hi, e in
+                                      zip(df["epoch s (median)"], df["epoch s (min)"], df["epoch s (max)"],
+                                          df["extrapolated"], strict=True)],
+        "epoch / torch": df["epoch / torch"].map(lambda v: f"{v:.2f}"),
+        "eval 10k s [min, max]": [f"{m:.3f} [{lo:.3f}, {hi:.3f}]" for m, lo, hi in
+                                  zip(df["eval s (median)"], df["eval s (min)"], df["eval s (max)"], strict=True)],
+        "eval / torch": df["eval / torch"].map(lambda v: f"{v:.2f}"),
+        "peak RSS MB": df["peak RSS MB"].map(lambda v: f"{v:.0f}"),
+        "RSS / torch": df["RSS / torch"].map(lambda v: f"{v:.2f}"),
+        "train GFLOP/s": df["train GFLOP/s"].map(lambda v: f"{v:.1f}"),
+        "other load": [f"{100 * m:.0f}% (max {100 * x:.0f}%)" for m, x in
+                       zip(df["other load (median)"], df["other load (max)"], strict=True)],
+    })
+    return out
+
+
+def targets_table(df: pd.DataFrame) -> pd.DataFrame:
+    """Scratch float32 against its targets: epoch time vs PyTorch; peak RSS of the convnet."""
+    rows = []
+    for model, target in TARGETS.items():
+        hit = df[(df["model"] == model) & (df["impl"] == "scratch") & (df["dtype"] == "float32")]
+        if not len(hit) or pd.isna(hit["epoch / torch"].iloc[0]):
+            continue
+        ratio = float(hit["epoch / torch"].iloc[0])
+        rows.append({"model": model, "measure": "epoch time / PyTorch", "target": f"<= {target:.1f}",
+                     "measured": f"{ratio:.2f}", "met": "yes" if ratio <= target else "NO"})
+        if model == "simple_convnet":
+            rss = float(hit["RSS / torch"].iloc[0])
+            rows.append({"model": model, "measure": "peak RSS / PyTorch", "target": "<= 1.0",
+                         "measured": f"{rss:.2f}", "met": "yes" if rss <= 1.0 else "NO"})
+    return pd.DataFrame(rows)
+
+
+def before_after(df: pd.DataFrame, before: pd.DataFrame) -> pd.DataFrame:
+    """Scratch float32/float64 epoch times of an earlier run (``before``) next to this run's."""
+    rows = []
+    for _, now in df[df["impl"] == "scratch"].iterrows():
+        old = before[(before["model"] == now["model"]) & (before["impl"] == "scratch")
+                     & (before["dtype"] == now["dtype"])]
+        if not len(old):
+            continue
+        old = old.iloc[0]
+        rows.append({"model": now["model"], "dtype": now["dtype"],
+                     "before: epoch s": f"{old['epoch s (median)']:.2f}",
+                     "before: / torch": f"{old['epoch / torch']:.2f}",
+                     "after: epoch s": f"{now['epoch s (median)']:.2f}",
+                     "after: / torch": f"{now['epoch / torch']:.2f}",
+                     "speed-up vs torch": f"{old['epoch / torch'] / now['epoch / torch']:.1f}x",
+                     "before: eval s": f"{old['eval s (median)']:.3f}",
+                     "after: eval s": f"{now['eval s (median)']:.3f}"})
+    return pd.DataFrame(rows)
+
+
+def profile_rows(results: list[ConfigResult]) -> pd.DataFrame:
+    """Every scratch worker's cProfile rows, with its model and dtype (the -profile.csv file)."""
+    return pd.DataFrame([dict(model=r.model, dtype=r.dtype, **row)
+                         for r in results if r.profile for row in r.profile["rows"]])
+
+
+def profile_table(rows: pd.DataFrame, model: str = "simple_convnet", dtype: str = "float32") -> pd.DataFrame:
+    """The cProfile rows of the scratch worker for ``model`` (own time per training step)."""
+    if not len(rows):
+        return pd.DataFrame()
+    sel = rows[(rows["model"] == model) & (rows["dtype"] == dtype)]
+    return pd.DataFrame({"function": sel["function"], "calls/step": sel["calls_per_step"].map(lambda v: f"{v:.0f}"),
+                         "own ms/step": sel["own_ms_per_step"].map(lambda v: f"{v:.3f}"),
+                         "cumulative ms/step": sel["cum_ms_per_step"].map(lambda v: f"{v:.3f}"),
+                         "share of own time": sel["own_share"].map(lambda v: f"{100 * v:.1f}%")})
+
+
+def chart(df: pd.DataFrame, path: Path) -> Path:
+    """Median epoch seconds (whiskers: min and max) per implementation, one panel per model."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    models = list(dict.fromkeys(df["model"]))
+    cols = 2 if len(models) > 1 else 1
+    rows = -(-len(models) // cols)
+    fig = Figure(figsize=(6.2 * cols, 0.35 * 8 * rows + 1.2))
+    FigureCanvasAgg(fig)
+    for k, model in enumerate(models):
+        ax = fig.add_subplot(rows, cols, k + 1)
+        sub = df[df["model"] == model].reset_index(drop=True)
+        labels = [f"{LABELS[i]} {d}" for i, d in zip(sub["impl"], sub["dtype"], strict=True)]
+        med = sub["epoch s (median)"]
+        err = [med - sub["epoch s (min)"], sub["epoch s (max)"] - med]
+        colors = ["#1f77b4" if i.startswith("scratch") else "#d62728" if i == "torch" else "#7f7f7f"
+                  for i in sub["impl"]]
+        ax.barh(range(len(sub)), med, xerr=err, color=colors, capsize=3)
+        ax.set_yticks(range(len(sub)), labels, fontsize=8)
+        ax.invert_yaxis()
+        for y, (hi, ratio) in enumerate(zip(sub["epoch s (max)"], sub["epoch / torch"], strict=True)):
+            ax.text(hi, y, f"  {ratio:.2f}x", va="center", fontsize=7)
+        ax.set_title(model, fontsize=10)
+        ax.set_xlabel("seconds per training epoch (median; whiskers min-max)", fontsize=8)
+        ax.margins(x=0.2)
+    fig.suptitle("Epoch time per implementation; labels: ratio to PyTorch (same dtype)", fontsize=10)
+    fig.tight_layout()
+    return io.save_figure(fig, path, dpi=110)
+
+
+def document(df: pd.DataFrame, results: list[ConfigResult], meta: dict, before: pd.DataFrame | None,
+             chart_name: str, before_profile: pd.DataFrame | None = None) -> Document:
+    from comparisons.studies.bench import notes
+
+    doc = Document("dlparity benchmarks: training and evaluation speed on MNIST", notes.intro(meta))
+    doc.add("Results", notes.RESULTS, display_table(df))
+    doc.add("Chart", image=chart_name)
+    targets = targets_table(df)
+    if len(targets):
+        doc.add("Targets for scratch (float32)", notes.TARGETS, targets)
+    if before is not None and len(before):
+        doc.add("Before and after", notes.BEFORE_AFTER, before_after(df, before))
+    prof = profile_table(profile_rows(results))
+    if len(prof):
+        doc.add("Where scratch spends its time (cProfile, simple_convnet, float32)", notes.profile_text(meta), prof)
+    if before_profile is not None and len(before_profile):
+        doc.add("cProfile before the performance work (simple_convnet, float32)", notes.BEFORE_PROFILE,
+                profile_table(before_profile))
+    if meta.get("ceiling"):
+        doc.add("BLAS ceiling", notes.CEILING, pd.DataFrame(meta["ceiling"]).round({"GFLOP/s": 1}))
+    doc.add("Machine, libraries and threads", notes.MACHINE, pd.DataFrame(
+        [{"item": k, "value": v} for k, v in meta["environment"].items()]))
+    doc.add("Method", notes.method(meta))
+    return doc
+
+
+def write(df: pd.DataFrame, results: list[ConfigResult], meta: dict, out: Path,
+          before: pd.DataFrame | None = None, stem: str = "benchmarks",
+          before_profile: pd.DataFrame | None = None) -> list[Path]:
+    """Write ``stem``.md/.html/.csv/.png and ``stem``-profile.csv into ``out``."""
+    out = Path(out)
+    paths = [chart(df, out / f"{stem}.png")]
+    paths.append(io.atomic_write(out / f"{stem}.csv", lambda p: df.to_csv(p, index=False, float_format="%.6g")))
+    prof = profile_rows(results)
+    if len(prof):
+        paths.append(io.atomic_write(out / f"{stem}-profile.csv",
+                                     lambda p: prof.to_csv(p, index=False, float_format="%.6g")))
+    paths += document(df, results, meta, before, f"{stem}.png", before_profile).write(out / stem)
+    return paths

@@ -1,0 +1,213 @@
+"""Default hyperparameters and conventions of the textbook, Keras and PyTorch, side by side.
+
+Each ``Default`` row documents a value for each of the three and, for Keras and PyTorch, a
+reader that gets the installed library's value: a constructor signature
+(``inspect.signature(keras.layers.BatchNormalization.__init__)``) where the library exposes the
+default there, otherwise a small experiment (``comparisons/studies/defaults/probes.py``) that observes the
+convention (which term BatchNorm's momentum weights, where Adam's epsilon enters, which rows
+'same' padding adds...). The report shows what the readers return, so the table stays true when a
+library changes; ``tests/test_defaults.py`` fails when a documented value no longer matches the
+installed library. The textbook (oreilly-japan/deep-learning-from-scratch, ``common/*.py``) is not
+installed: its column is documented from its source.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pandas as pd
+
+from comparisons.studies.defaults import probes as P
+
+
+@dataclass(frozen=True)
+class Default:
+    """One setting of one component.
+
+    Attributes:
+        component: the scratch component (section of the atlas) it belongs to.
+        setting: what the row is about (a hyperparameter or a convention).
+        textbook, keras, torch: the documented values (short phrases; ``"-"`` where there is none).
+        read_keras, read_torch: readers of the installed library's value (``None``: not exposed).
+        note: where a value comes from or what follows from it.
+    """
+
+    component: str
+    setting: str
+    textbook: str
+    keras: str
+    torch: str
+    read_keras: Callable[[], object] | None = None
+    read_torch: Callable[[], object] | None = None
+    note: str = ""
+
+
+def fmt(value: object) -> str:
+    """The text a reader's value is compared as: floats with ``%g``, the rest with ``str``."""
+    if isinstance(value, bool) or value is None:
+        return str(value)
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, tuple):
+        return "(" + ", ".join(fmt(v) for v in value) + ")"
+    return str(value)
+
+
+def _sig(path: str, name: str) -> Callable[[], object]:
+    """A reader of the default of ``name`` in the constructor ``path`` ("keras.layers.Dense")."""
+    def read() -> object:
+        from reference import frameworks
+
+        root, *attrs = path.split(".")
+        obj = frameworks.keras() if root == "keras" else frameworks.torch()
+        for a in attrs:
+            obj = getattr(obj, a)
+        return P.default(obj.__init__, name)
+    read.__doc__ = f"inspect.signature({path}.__init__).parameters[{name!r}].default"
+    return read
+
+
+K, T = "keras", "torch"
+BN_K, BN_T = "keras.layers.BatchNormalization", "torch.nn.BatchNorm2d"
+ROWS: list[Default] = [
+    # BatchNorm
+    Default("BatchNorm", "momentum (default)", "0.9", "0.99", "0.1", _sig(BN_K, "momentum"), _sig(BN_T, "momentum")),
+    Default("BatchNorm", "what momentum weights", "weights the running value", "weights the running value",
+            "weights the batch value", P.keras_bn_convention, P.torch_bn_convention,
+            "so PyTorch momentum = 1 - Keras momentum; copying 0.99 across is the classic porting error"),
+    Default("BatchNorm", "epsilon (default)", "1e-06", "0.001", "1e-05", _sig(BN_K, "epsilon"), _sig(BN_T, "eps"),
+            "the textbook writes 10e-7"),
+    Default("BatchNorm", "where epsilon enters", "inside the root: sqrt(var + eps)",
+            "inside the root: sqrt(var + eps)", "inside the root: sqrt(var + eps)", P.keras_bn_eps_placement,
+            P.torch_bn_eps_placement),
+    Default("BatchNorm", "running-variance estimator", "biased", "biased", "unbiased (n / (n - 1))",
+            P.keras_bn_running_variance, P.torch_bn_running_variance, "no setting makes the two equal"),
+    Default("BatchNorm", "initial running variance", "0", "1", "1", P.keras_bn_initial_variance,
+            P.torch_bn_initial_variance),
+    # Dropout
+    Default("Dropout", "rate (default)", "0.5", "required", "0.5", _sig("keras.layers.Dropout", "rate"),
+            _sig("torch.nn.Dropout", "p")),
+    Default("Dropout", "scaling", "not inverted: x * (1 - rate) at evaluation",
+            "inverted: kept x / (1 - rate) in training", "inverted: kept x / (1 - rate) in training",
+            P.keras_dropout_scaling, P.torch_dropout_scaling),
+    Default("Dropout", "a plain call", "train_flg=True drops", "identity (inference) unless training=True",
+            "drops: a new module is in train mode", P.keras_dropout_without_training,
+            P.torch_dropout_without_training, "PyTorch needs .eval() before evaluation"),
+    # Dense
+    Default("Dense", "kernel layout", "(in, out)", "(in, out)", "(out, in)", lambda: P.keras_kernel_shape("Dense"),
+            lambda: P.torch_kernel_shape("Dense")),
+    Default("Dense", "weight initializer (default)", "caller's choice (0.01 * randn in TwoLayerNet)", "glorot_uniform",
+            "U(+-1/sqrt(fan_in))", _sig("keras.layers.Dense", "kernel_initializer"),
+            lambda: P.torch_module_default("Linear", "weight"), "PyTorch: kaiming_uniform_(a=sqrt(5))"),
+    Default("Dense", "bias initializer (default)", "zeros", "zeros", "U(+-1/sqrt(fan_in))",
+            _sig("keras.layers.Dense", "bias_initializer"), lambda: P.torch_module_default("Linear", "bias")),
+    # Conv2D
+    Default("Conv2D", "kernel layout", "(out, in, kh, kw)", "(kh, kw, in, out)", "(out, in, kh, kw)",
+            lambda: P.keras_kernel_shape("Conv2D"), lambda: P.torch_kernel_shape("Conv2D")),
+    Default("Conv2D", "padding (default)", "0", "valid", "0", _sig("keras.layers.Conv2D", "padding"),
+            _sig("torch.nn.Conv2d", "padding")),
+    Default("Conv2D", "'same', kernel 3, stride 2, H = 8", "-", "pads (top, bottom) = (0, 1)",
+            "padding='same' raises for stride > 1", P.keras_same_stride2_pads, P.torch_same_stride2,
+            "PyTorch padding=1 gives the same shape with different numbers; pad (0, 1) explicitly"),
+    Default("Conv2D", "weight initializer (default)", "caller's choice (0.01 * randn in SimpleConvNet)",
+            "glorot_uniform", "U(+-1/sqrt(fan_in))", _sig("keras.layers.Conv2D", "kernel_initializer"),
+            lambda: P.torch_module_default("Conv2d", "weight")),
+    # Flatten
+    Default("Flatten", "feature order after a conv", "(c, h, w)", "(h, w, c)", "(c, h, w)", P.keras_flatten_order,
+            P.torch_flatten_order, "the Dense after a Keras Flatten needs its rows permuted (reference.layouts)"),
+    # losses
+    Default("CrossEntropy", "probabilities near 0", "log(p + 1e-07)", "clip p to [1e-07, 1 - 1e-07]",
+            "no such loss: NLLLoss takes log-probabilities", P.keras_probability_ce, None),
+    Default("SoftmaxCrossEntropy", "reduction (default)", "mean over the batch", "sum_over_batch_size", "mean",
+            _sig("keras.losses.CategoricalCrossentropy", "reduction"), _sig("torch.nn.CrossEntropyLoss", "reduction")),
+    # optimizers
+    Default("SGD", "learning rate (default)", "0.01", "0.01", "0.001", _sig("keras.optimizers.SGD", "learning_rate"),
+            _sig("torch.optim.SGD", "lr")),
+    Default("Adam", "learning rate (default)", "0.001", "0.001", "0.001",
+            _sig("keras.optimizers.Adam", "learning_rate"), _sig("torch.optim.Adam", "lr")),
+    Default("Adam", "epsilon (default)", "1e-07", "1e-07", "1e-08", _sig("keras.optimizers.Adam", "epsilon"),
+            _sig("torch.optim.Adam", "eps")),
+    Default("Adam", "where epsilon enters", "epsilon hat: lr_t * m / (sqrt(v) + eps)",
+            "epsilon hat: lr_t * m / (sqrt(v) + eps)", "after bias correction: m_hat / (sqrt(v_hat) + eps)",
+            P.keras_adam_eps, P.torch_adam_eps, "no constant epsilon converts one into the other"),
+    Default("RMSprop", "learning rate (default)", "0.01", "0.001", "0.01",
+            _sig("keras.optimizers.RMSprop", "learning_rate"), _sig("torch.optim.RMSprop", "lr")),
+    Default("RMSprop", "decay rho / alpha (default)", "0.99", "0.9", "0.99", _sig("keras.optimizers.RMSprop", "rho"),
+            _sig("torch.optim.RMSprop", "alpha")),
+    Default("RMSprop", "epsilon (default)", "1e-07", "1e-07", "1e-08", _sig("keras.optimizers.RMSprop", "epsilon"),
+            _sig("torch.optim.RMSprop", "eps")),
+    Default("RMSprop", "where epsilon enters", "outside the root: sqrt(h) + eps", "inside the root: sqrt(h + eps)",
+            "outside the root: sqrt(h) + eps", P.keras_rmsprop_eps, P.torch_rmsprop_eps),
+    Default("Adagrad", "learning rate (default)", "0.01", "0.001", "0.01",
+            _sig("keras.optimizers.Adagrad", "learning_rate"), _sig("torch.optim.Adagrad", "lr")),
+    Default("Adagrad", "initial accumulator (default)", "0", "0.1", "0",
+            _sig("keras.optimizers.Adagrad", "initial_accumulator_value"),
+            _sig("torch.optim.Adagrad", "initial_accumulator_value")),
+    Default("Adagrad", "epsilon (default)", "1e-07", "1e-07", "1e-10", _sig("keras.optimizers.Adagrad", "epsilon"),
+            _sig("torch.optim.Adagrad", "eps")),
+    Default("Adagrad", "where epsilon enters", "outside the root: sqrt(h) + eps", "inside the root: sqrt(h + eps)",
+            "outside the root: sqrt(h) + eps", P.keras_adagrad_eps, P.torch_adagrad_eps),
+    Default("SGD", "weight decay (default)", "0 (L2 on weights only when set)", "None", "0",
+            _sig("keras.optimizers.SGD", "weight_decay"), _sig("torch.optim.SGD", "weight_decay"),
+            "Keras's is decoupled and applies to every variable; PyTorch's is coupled L2"),
+    # schedules
+    Default("ExponentialDecay", "what a schedule counts", "-", "optimizer updates applied, from 0: schedule(0) for "
+            "the first", "scheduler.step() calls, from 0 (step once per epoch or batch, by hand)",
+            P.keras_schedule_count, P.torch_schedule_count),
+    Default("CosineDecay", "after decay_steps / T_max", "-", "held at alpha * lr0", "rises again (period 2 T_max)",
+            P.keras_cosine_after_decay, P.torch_cosine_after_decay),
+    Default("PolynomialDecay", "end value (default)", "-", "0.0001", "0 (PolynomialLR has no end value)",
+            _sig("keras.optimizers.schedules.PolynomialDecay", "end_learning_rate"), None),
+    # ReduceLROnPlateau
+    Default("ReduceLROnPlateau", "patience (default)", "-", "10", "10", _sig("keras.callbacks.ReduceLROnPlateau",
+            "patience"), _sig("torch.optim.lr_scheduler.ReduceLROnPlateau", "patience")),
+    Default("ReduceLROnPlateau", "how patience counts", "-", "patience=2: after 2 epochs without improvement",
+            "patience=2: after 3 epochs without improvement", P.keras_plateau_first_reduction,
+            P.torch_plateau_first_reduction, "Keras(patience=p) = PyTorch(patience=p - 1, threshold_mode='abs')"),
+    Default("ReduceLROnPlateau", "improvement threshold (default)", "-", "0.0001", "0.0001",
+            _sig("keras.callbacks.ReduceLROnPlateau", "min_delta"),
+            _sig("torch.optim.lr_scheduler.ReduceLROnPlateau", "threshold")),
+    Default("ReduceLROnPlateau", "threshold mode (default)", "-", "absolute (min_delta)", "rel",
+            P.keras_plateau_threshold_mode, _sig("torch.optim.lr_scheduler.ReduceLROnPlateau", "threshold_mode"),
+            "Keras has no relative mode; at loss 0.01 PyTorch's 1e-4 means 1e-6"),
+]
+
+
+def read(row: Default) -> dict[str, str | None]:
+    """The installed libraries' values of ``row`` (``None`` where there is no reader)."""
+    return {fw: None if reader is None else fmt(reader())
+            for fw, reader in ((K, row.read_keras), (T, row.read_torch))}
+
+
+def mismatches(rows: list[Default] = ROWS) -> list[str]:
+    """One line per documented value that the installed library contradicts."""
+    out = []
+    for row in rows:
+        for fw, value in read(row).items():
+            documented = getattr(row, fw)
+            if value is not None and value != documented:
+                out.append(f"{row.component} / {row.setting} [{fw}]: documented {documented!r}, installed {value!r}")
+    return out
+
+
+def _cell(row: Default, fw: str, value: str | None) -> str:
+    documented = getattr(row, fw)
+    if value is None:
+        return f"{documented} (documented)"
+    return value if value == documented else f"{value} (documented: {documented}; MISMATCH)"
+
+
+def table(rows: list[Default] = ROWS) -> pd.DataFrame:
+    """The defaults table as the report shows it: the installed values, read now."""
+    records = []
+    for row in rows:
+        got = read(row)
+        records.append({"component": row.component, "setting": row.setting, "textbook": row.textbook,
+                        "Keras (installed)": _cell(row, K, got[K]), "PyTorch (installed)": _cell(row, T, got[T]),
+                        "note": row.note})
+    return pd.DataFrame(records)
+
+
+def components(rows: list[Default] = ROWS) -> list[str]:
+    return list(dict.fromkeys(r.component for r in rows))

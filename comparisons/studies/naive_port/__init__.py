@@ -1,0 +1,1 @@
+"""What framework defaults cost a naive port: ``port`` (the variants) and ``report`` (runs and page)."""

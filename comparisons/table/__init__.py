@@ -1,0 +1,35 @@
+"""THE case table: every scratch component against Keras and PyTorch, as data.
+
+One module per kind: ``layers`` (layers and losses), ``optimizers``, ``schedules``, ``callbacks``,
+``initializers``; ``spec`` is the vocabulary (Case, Known, Tolerance) and ``known`` the recorded
+framework differences. The harness (``comparisons.harness``) runs the entries; the table never
+imports it. ``CASES`` is the whole table in report order, ``BY_ID`` indexes it and ``get`` looks one
+case up with a helpful error.
+"""
+
+from __future__ import annotations
+
+from comparisons.table.callbacks import CALLBACKS
+from comparisons.table.initializers import INITIALIZERS
+from comparisons.table.layers import ACTIVATIONS, BATCHNORM, CONV, DENSE, DROPOUT, LOSSES, POOLING
+from comparisons.table.optimizers import OPTIMIZERS
+from comparisons.table.schedules import SCHEDULES
+from comparisons.table.spec import Case, Tolerance
+
+CASES: list[Case] = [*DENSE, *ACTIVATIONS, *CONV, *POOLING, *BATCHNORM, *DROPOUT, *LOSSES,
+                     *INITIALIZERS, *OPTIMIZERS, *SCHEDULES, *CALLBACKS]
+BY_ID: dict[str, Case] = {c.id: c for c in CASES}
+
+
+def get(case_id: str) -> Case:
+    """Look a case up by id, with a helpful error."""
+    if case_id not in BY_ID:
+        import difflib
+
+        close = difflib.get_close_matches(case_id, BY_ID, n=3)
+        hint = f"; did you mean {', '.join(close)}?" if close else "; `python -m comparisons list` shows all ids"
+        raise ValueError(f"case: unknown id {case_id!r}{hint}")
+    return BY_ID[case_id]
+
+
+__all__ = ["BY_ID", "CASES", "Tolerance", "get"]
