@@ -121,6 +121,8 @@ def sgd(momentum=0.0, nesterov=False, form="keras", dampening=0.0, wd=0.0, mode=
 
 
 MU = 0.9
+#: the book decays the weight matrices only: biases, BatchNorm gamma and beta are excluded.
+TEXTBOOK_NOT_DECAYED = ("b", "gamma", "beta")
 SGD_CASES = [
     case("sgd/plain", SGD_COVERS, "lr 0.05, no momentum", sgd(), lrs=CONST),
     case("sgd/plain/changing-lr", SGD_COVERS, "lr 0.05 halved every 20 steps, no momentum", sgd(), lrs=HALVING),
@@ -163,9 +165,12 @@ SGD_CASES = [
     case("sgd/weight-decay/decoupled", (*SGD_COVERS, "decoupled_decay"), "momentum 0.9, Keras's decoupled "
          "weight_decay 0.01; Keras only: torch.optim.SGD has no decoupled weight decay",
          sgd(MU, wd=0.01, mode="decoupled"), lrs=CONST, frameworks=("keras",)),
-    case("sgd/weight-decay/textbook", (*SGD_COVERS, "coupled_decay"), "the textbook's weight decay: SGD lr 0.01, "
-         "L2 lambda 0.1 on the weights only (bias excluded; PyTorch parameter groups, Keras "
-         "exclude_from_weight_decay)", sgd(wd=0.1, exclude=("b",)), lrs=R.constant(0.01, STEPS)),
+    case("sgd/weight-decay/textbook", (*SGD_COVERS, "coupled_decay", "l2_penalty"), "the textbook's weight decay: "
+         "SGD lr 0.01, gradient + lambda * W with lambda 0.1 on the weight matrix only (as the book: the bias, and "
+         "gamma / beta where present, are never decayed; PyTorch: weight_decay on a weights-only parameter group; "
+         "Keras: plain SGD, so the decoupled weight_decay with the bias excluded is the same update); the loss-side "
+         "term 0.5 * lambda * sum(W**2) is l2_penalty, tested against Keras L2(lambda / 2)",
+         sgd(wd=0.1, exclude=TEXTBOOK_NOT_DECAYED), lrs=R.constant(0.01, STEPS)),
 ]
 
 # -- AdaGrad ---------------------------------------------------------------------------------------------

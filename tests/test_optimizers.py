@@ -334,3 +334,43 @@ def test_textbook_nesterov_first_steps_by_hand():
         assert p[0] == pytest.approx(want1, abs=1e-15) and v[0] == pytest.approx(-0.2, abs=1e-15)
         p, v = O.sgd_update(p, A([1.0]), v, lr=0.1, momentum=0.9, nesterov=True, momentum_form=form)
         assert p[0] == pytest.approx(want2, abs=1e-15) and v[0] == pytest.approx(-0.28, abs=1e-15)
+
+
+# -- the loss-side L2 term -------------------------------------------------------------------------------
+def test_l2_penalty_by_hand_weights_only():
+    params = {"W1": A([[1.0, -2.0]]), "b1": A([3.0]), "W2": A([0.5]), "gamma1": A([4.0])}
+    # 0.5 * 0.1 * (1 + 4) + 0.5 * 0.1 * 0.25 = 0.25 + 0.0125; biases and gamma not in names
+    assert O.l2_penalty(params, 0.1, ["W1", "W2"]) == pytest.approx(0.2625, abs=1e-16)
+    assert O.l2_penalty(params, 0.0, ["W1"]) == 0.0
+    with pytest.raises(ValueError, match=r"names: \['W3'\] not in params"):
+        O.l2_penalty(params, 0.1, ["W1", "W3"])
+    with pytest.raises(ValueError, match="weight_decay: expected a finite number >= 0, got -1"):
+        O.l2_penalty(params, -1, ["W1"])
+
+
+def test_l2_penalty_gradient_is_coupled_decay():
+    # d/dW of 0.5 * lambda * sum(W**2) is lambda * W, the term coupled_decay adds (PyTorch's weight_decay)
+    rng = np.random.default_rng(4)
+    params, lam, h = {"W": rng.standard_normal((3, 2))}, 0.1, 1e-5
+    numeric = np.zeros((3, 2))
+    for idx in np.ndindex(3, 2):
+        up, down = {"W": params["W"].copy()}, {"W": params["W"].copy()}
+        up["W"][idx] += h
+        down["W"][idx] -= h
+        numeric[idx] = (O.l2_penalty(up, lam, ["W"]) - O.l2_penalty(down, lam, ["W"])) / (2 * h)
+    # central difference of a quadratic: exact up to the rounding of the two sums (~1e-16 / 1e-5)
+    np.testing.assert_allclose(numeric, O.coupled_decay(np.zeros((3, 2)), params["W"], lam), rtol=0, atol=1e-10)
+
+
+def test_l2_penalty_is_keras_l2_of_half_lambda():
+    from reference import frameworks
+    keras = frameworks.keras()
+    W = np.random.default_rng(5).standard_normal((5, 4))
+    ours = O.l2_penalty({"W": W}, 2.0**-5, ["W"])
+    theirs = float(keras.regularizers.L2(2.0**-6)(keras.ops.convert_to_tensor(W, dtype="float64")))
+    assert abs(theirs - ours) <= 4 * np.finfo(np.float64).eps * ours   # the same sum, another order
+    # a factor not exact in float32 is cast through float32 by Keras (0.05 -> 0.05000000074505806)
+    ours = O.l2_penalty({"W": W}, 0.1, ["W"])
+    theirs = float(keras.regularizers.L2(0.05)(keras.ops.convert_to_tensor(W, dtype="float64")))
+    shift = float(np.float32(0.05)) / 0.05 - 1.0   # 1.49e-8
+    assert abs(theirs / ours - 1.0 - shift) < 1e-14 and shift > 1e-8
