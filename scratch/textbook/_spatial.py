@@ -125,12 +125,16 @@ class BatchNormalization:
 
 
 class Convolution:
-    """2-D cross-correlation, W of shape (FN, C, FH, FW), bias (FN,) (``scratch.layers.Conv2D``).
+    """The book's convolution: 2-D cross-correlation, W (FN, C, FH, FW), b (FN,) (``scratch.layers.Conv2D``).
 
-    Forward: out[n, f] = sum_{c, i, j} x_padded[n, c, s*oh + i, s*ow + j] * W[f, c, i, j] + b[f],
-    OH = (H + 2*pad - FH) // stride + 1. Like the book, rows and columns that do not fill a window
-    are silently dropped (the size is floored). The products are summed in another order than the
-    book's (agreement to rounding, about 1e-16 relative).
+    Forward:  out[n, f, oh, ow] = sum_{c,i,j} xp[n, c, stride*oh + i, stride*ow + j] * W[f, c, i, j] + b[f]
+              xp = x zero-padded by pad,  OH = (H + 2*pad - FH) // stride + 1  (floored)
+    Backward: db = sum of dout2, dW = (col.T @ dout2).T, dx = col2im(dout2 @ W2)
+              col = im2col(x), dout2 = dout as (N*OH*OW, FN), W2 = W.reshape(FN, -1)
+
+    Like the book, rows and columns that do not fill a window are silently dropped (the size is
+    floored). The products are summed in another order than the book's (agreement to rounding,
+    about 1e-16 relative).
 
     Args:
         W: (FN, C, FH, FW) filters, held (not copied); b: (FN,) bias, held.
@@ -200,12 +204,14 @@ class Convolution:
 
 
 class Pooling(Stateless):
-    """Max pooling over pool_h x pool_w windows (``scratch.layers.MaxPool2D``).
+    """The book's max pooling over pool_h x pool_w windows (``scratch.layers.MaxPool2D``).
 
-    out[n, c, oh, ow] = max of x[n, c, s*oh : s*oh + pool_h, s*ow : s*ow + pool_w];
-    OH = (H - pool_h) // stride + 1 (floored as in the book: rows and columns that do not fill a
-    window are silently dropped). The gradient goes to the first maximum of each window in row-major
-    order (the book's ``np.argmax``). Bit for bit the book's, forward and backward.
+    Forward:  out[n, c, oh, ow] = max of x[n, c, s*oh : s*oh + pool_h, s*ow : s*ow + pool_w]
+              OH = (H - pool_h) // stride + 1  (floored)
+    Backward: dx = dout at the first maximum of each window (row-major, as np.argmax), else 0
+
+    Like the book, rows and columns that do not fill a window are silently dropped. Bit for bit the
+    book's, forward and backward.
 
     Padding: the book sizes its output without the padding but pads inside ``im2col`` (with zeros,
     so a padded cell can win the max), which only fits together when the padding adds no window;

@@ -28,10 +28,16 @@ from scratch import losses as S
 from scratch.textbook._common import Stateless, as_float_array, core_dtype
 from scratch.textbook._spatial import BatchNormalization, Convolution, Pooling
 
+for _cls in (BatchNormalization, Convolution, Pooling):  # defined in _spatial, the book's layers.py names them
+    _cls.__module__ = __name__
+
 __all__ = ["Affine", "BatchNormalization", "Convolution", "Dropout", "Pooling", "Relu", "Sigmoid", "SoftmaxWithLoss"]
 
 class Relu(Stateless):
-    """y = max(x, 0); dx = dout * (x > 0) (``scratch.layers.ReLU``).
+    """The book's ReLU layer (``scratch.layers.ReLU``).
+
+    Forward:  y = max(x, 0)
+    Backward: dx = dout * (x > 0)    (0 at x = 0)
 
     Attributes:
         mask: boolean array, True where x <= 0 (where the gradient is stopped).
@@ -59,8 +65,13 @@ class Relu(Stateless):
 
 
 class Sigmoid(Stateless):
-    """y = 1 / (1 + exp(-x)); dx = dout * (1 - y) * y (``scratch.layers.Sigmoid``, which never
-    overflows: for x < 0 it computes e^x / (1 + e^x), possibly one rounding away from the book's).
+    """The book's sigmoid layer (``scratch.layers.Sigmoid``).
+
+    Forward:  y = 1 / (1 + exp(-x))
+    Backward: dx = dout * (1 - y) * y
+
+    The core never overflows: for x < 0 it computes e^x / (1 + e^x), possibly one rounding away
+    from the book's value.
 
     Attributes:
         out: the last output y.
@@ -85,9 +96,10 @@ class Sigmoid(Stateless):
 
 
 class Affine:
-    """y = x.reshape(N, -1) @ W + b (``scratch.layers.Dense``).
+    """The book's fully connected layer (``scratch.layers.Dense``).
 
-    Backward: dW = x2.T @ dout, db = dout.sum(0), dx = (dout @ W.T).reshape(original_x_shape).
+    Forward:  y = x2 @ W + b,    x2 = x.reshape(N, -1)
+    Backward: dW = x2.T @ dout, db = dout.sum(0), dx = (dout @ W.T).reshape(original_x_shape)
 
     Args:
         W: (D, M) weights, held (not copied): the network's params entry is this very array.
