@@ -27,6 +27,13 @@ def test_layers_and_losses_are_all_listed():
         assert name in comps
 
 
+def test_every_class_of_the_books_layers_is_covered():
+    comps = _public_components()
+    for name in ["Relu", "Sigmoid", "Affine", "SoftmaxWithLoss", "Dropout", "BatchNormalization", "Convolution",
+                 "Pooling"]:
+        assert f"textbook.{name}" in comps
+
+
 def test_case_ids_are_unique():
     ids = [c.id for c in CASES]
     dupes = sorted({i for i in ids if ids.count(i) > 1})

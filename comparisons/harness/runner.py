@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from comparisons.harness.metrics import error
+from comparisons.table.book import core_of
 from comparisons.table.spec import Case, Compared, Context
 
 PASS, FAIL, KNOWN, KNOWN_BROKEN = "pass", "FAIL", "known difference", "FAIL (known difference: relation broken)"
@@ -60,7 +61,7 @@ def run_layer(case: Case, framework: str, dtype: str) -> Iterator[Compared]:
     if len(xs) < len(case.script):
         raise ValueError(f"case {case.id}: {len(case.script)} script steps but only {len(xs)} input batches")
     layer = case.make(dtype)
-    twin = _twin_builder("layer", framework)(layer, xs[0].shape)
+    twin = _twin_builder("layer", framework)(core_of(layer), xs[0].shape)  # a book class: its core's twin
     up = upstream_rng(case)
     history: list[np.ndarray] = []
     for step, mode in enumerate(case.script):
@@ -92,7 +93,7 @@ def run_loss(case: Case, framework: str, dtype: str) -> Iterator[Compared]:
     inputs = case.inputs(np.random.default_rng(case.seed), dtype)
     y, t = inputs["y"], inputs["t"]
     loss = case.make(dtype)
-    twin = _twin_builder("loss", framework)(loss, t, dtype)
+    twin = _twin_builder("loss", framework)(core_of(loss), t, dtype)
     dout = np.asarray(upstream_rng(case).standard_normal() + 2.0, dtype=dtype)  # random, away from 0
     ctx = Context(dtype, (), {**inputs, "dout": dout})
     value_fw = twin.forward(y, t)

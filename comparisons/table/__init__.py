@@ -1,10 +1,11 @@
 """THE case table: every scratch component against Keras and PyTorch, as data.
 
 One module per kind: ``layers`` (layers and losses), ``optimizers``, ``schedules``, ``callbacks``,
-``initializers``; ``spec`` is the vocabulary (Case, Known, Tolerance) and ``known`` the recorded
-framework differences. The harness (``comparisons.harness``) runs the entries; the table never
-imports it. ``CASES`` is the whole table in report order, ``BY_ID`` indexes it and ``get`` looks one
-case up with a helpful error.
+``initializers``, and ``textbook`` (the book's classes, through ``book.BookLayer``); ``spec`` is
+the vocabulary (Case, Known, Tolerance), ``known`` the recorded framework differences, ``links``
+their link roots and ``components`` the registry of public scratch components. The harness
+(``comparisons.harness``) runs the entries; the table never imports it. ``CASES`` is the whole
+table in report order, ``BY_ID`` indexes it and ``get`` looks one case up with a helpful error.
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ from comparisons.table.layers import ACTIVATIONS, BATCHNORM, CONV, DENSE, DROPOU
 from comparisons.table.optimizers import OPTIMIZERS
 from comparisons.table.schedules import SCHEDULES
 from comparisons.table.spec import Case, Tolerance
+from comparisons.table.textbook import TEXTBOOK
 
 CASES: list[Case] = [*DENSE, *ACTIVATIONS, *CONV, *POOLING, *BATCHNORM, *DROPOUT, *LOSSES,
-                     *INITIALIZERS, *OPTIMIZERS, *SCHEDULES, *CALLBACKS]
+                     *INITIALIZERS, *OPTIMIZERS, *SCHEDULES, *CALLBACKS, *TEXTBOOK]
 BY_ID: dict[str, Case] = {c.id: c for c in CASES}
 
 

@@ -1,7 +1,9 @@
 """The registry of public scratch components: the modules whose ``__all__`` lists them.
 
 The coverage meta-test (every component has a case) and the atlas (one section per component)
-read the same list from here.
+read the same list from here. The book's classes (``scratch.textbook.*``) are named
+``textbook.<name>`` in the case table (``textbook.Affine``), since some of their names are also
+core names (``Sigmoid``, ``Dropout``).
 """
 
 from __future__ import annotations
@@ -10,29 +12,39 @@ import importlib
 
 #: Modules whose ``__all__`` lists public components; each component needs at least one case.
 COMPONENT_MODULES = ("scratch.layers", "scratch.losses", "scratch.optimizers", "scratch.schedules",
-                     "scratch.initializers", "scratch.callbacks")
+                     "scratch.initializers", "scratch.callbacks", "scratch.textbook.layers")
 #: Names in those ``__all__`` that are protocols, not components.
 NOT_COMPONENTS = frozenset({"Layer"})
+#: The prefix of the book's classes in ``Case.covers``.
+TEXTBOOK_PREFIX = "textbook."
+
+
+def _prefix(modname: str) -> str:
+    return TEXTBOOK_PREFIX if modname.startswith("scratch.textbook") else ""
 
 
 def public_components(modules=COMPONENT_MODULES) -> dict[str, str]:
-    """Public component name -> the module that exports it (first module wins)."""
+    """Public component name (``textbook.<name>`` for the book's) -> the module that exports it."""
     names: dict[str, str] = {}
     for modname in modules:
         module = importlib.import_module(modname)
         for name in getattr(module, "__all__", ()):
             if name not in NOT_COMPONENTS:
-                names.setdefault(name, modname)
+                names.setdefault(_prefix(modname) + name, modname)
     return names
 
 
 def resolve(name: str, modules=COMPONENT_MODULES) -> tuple[str, object] | None:
-    """(module name, object) of a public scratch component, or None."""
+    """(module name, object) of a public scratch component (``textbook.<name>``: the book's), or None."""
+    book = name.startswith(TEXTBOOK_PREFIX)
+    bare = name.removeprefix(TEXTBOOK_PREFIX)
     for modname in modules:
+        if bool(_prefix(modname)) != book:
+            continue
         module = importlib.import_module(modname)
-        if name in getattr(module, "__all__", ()):
-            return modname, getattr(module, name)
+        if bare in getattr(module, "__all__", ()):
+            return modname, getattr(module, bare)
     return None
 
 
-__all__ = ["COMPONENT_MODULES", "NOT_COMPONENTS", "public_components", "resolve"]
+__all__ = ["COMPONENT_MODULES", "NOT_COMPONENTS", "TEXTBOOK_PREFIX", "public_components", "resolve"]

@@ -58,8 +58,9 @@ def output_size(
     """(OH, OW) = (H + top + bottom - KH) / SH + 1, and likewise for W.
 
     Raises ValueError if the kernel is larger than the padded input, or if the division is not
-    exact and ``truncate`` is False (frameworks silently drop the last rows/columns; the textbook's
-    reshape breaks).
+    exact and ``truncate`` is False. With ``truncate=True`` the size is floored and the trailing
+    rows/columns that do not fill a window are dropped, as Keras ``"valid"``, PyTorch and the
+    textbook's ``Convolution``, ``Pooling`` and ``im2col`` do silently.
     """
     out = []
     for axis, size, k, s, (p0, p1) in zip(

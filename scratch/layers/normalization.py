@@ -126,6 +126,7 @@ class BatchNorm(Layer):
             mu = x2.mean(axis=0)
             xc = x2 - mu
             var = (xc * xc).mean(axis=0)
+            self.batch_stats = (mu, var)  # (D,) each: what a training forward normalised with
             self._update_running(mu, var, m)
         else:
             mu, var = self.buffers["running_mean"], self.buffers["running_var"]

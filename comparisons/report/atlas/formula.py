@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import inspect
 
-from comparisons.table.components import resolve
+from comparisons.table.components import TEXTBOOK_PREFIX, resolve
 
 STOP = ("Framework notes", "Args:", "Returns:", "Attributes:", "Raises:", "Example")
 
@@ -93,12 +93,13 @@ def formula(name: str, related: tuple[str, ...] = ()) -> tuple[str, str]:
     modname, obj = found
     doc = inspect.getdoc(obj) or ""
     block = algorithm_block(doc)
+    source = f"{modname}.{name.removeprefix(TEXTBOOK_PREFIX)}"
     if block is not None:
-        return block, f"{modname}.{name}"
+        return block, source
     for other in related:
         hit = resolve(other)
         if hit is not None and other != name:
             other_block = algorithm_block(inspect.getdoc(hit[1]) or "")
             if other_block is not None:
                 return other_block, f"{hit[0]}.{other}"
-    return summary_block(doc), f"{modname}.{name}"
+    return summary_block(doc), source
