@@ -37,10 +37,6 @@ from scratch import losses as S
 from scratch._checks import check_choice
 from scratch.layers import im2col as ic
 
-PER_SAMPLE = (L.Dense, L.Conv2D, L.ReLU, L.Sigmoid, L.Tanh, L.Softmax, L.MaxPool2D, L.AvgPool2D, L.Flatten,
-              L.Dropout, L.BatchNorm)  # BatchNorm: per sample in evaluation mode only (handled apart)
-ELEMENTWISE = (L.ReLU, L.Sigmoid, L.Tanh)
-POOLS = (L.MaxPool2D, L.AvgPool2D)
 PER_SAMPLE_LOSSES = (S.SoftmaxCrossEntropy, S.MeanSquaredError, S.SumSquaredError)
 
 
@@ -100,10 +96,7 @@ def fast_numerical_gradient(model, x: np.ndarray, t: np.ndarray, *, training: bo
     masks = gc.check_masks(model, training, masks)
     names = gc.select_params(model, params)
     for name, layer in zip(model.names, model.layers, strict=True):
-        if type(layer) not in PER_SAMPLE:
-            raise ValueError(f"model: layer {name!r} ({type(layer).__name__}) is not one the fast numerical "
-                             "gradient knows (it cannot tell whether its forward mixes the samples of a batch); "
-                             "use gradcheck.model_numerical_gradient")
+        check_traits(name, layer)
     saved = {k: v.copy() for k, v in model.buffers.items()}
     run = None
     try:
@@ -141,6 +134,26 @@ def fast_numerical_gradient(model, x: np.ndarray, t: np.ndarray, *, training: bo
         gc._restore_buffers(model, saved)
 
 
+def check_traits(name: str, layer) -> None:
+    """The fast gradient reads a layer's traits (``scratch.layers.base.Layer``): ``per_sample`` must be
+    declared True on its class (a training-mode batch mix is declared apart, ``mixes_batch_in_training``).
+
+    Raises:
+        ValueError: naming the layer and the trait to declare.
+    """
+    cls = type(layer).__name__
+    declared = getattr(type(layer), "per_sample", None)
+    if declared is None:
+        raise ValueError(f"model: layer {name!r} ({cls}) does not declare the trait `per_sample` on its class "
+                         "(True when, in evaluation mode, output sample n depends on input sample n only; declare "
+                         "`elementwise`, `per_channel`, `mixes_batch_in_training` or `has_randomness` too where "
+                         "they hold, see scratch.layers.base.Layer); or use gradcheck.model_numerical_gradient")
+    if not declared:
+        raise ValueError(f"model: layer {name!r} ({cls}) declares per_sample = False: its forward mixes the samples "
+                         "of a batch, which the fast numerical gradient cannot follow; use "
+                         "gradcheck.model_numerical_gradient")
+
+
 class _Run:
     """One base forward pass, and the propagation of chunks of perturbations from it."""
 
@@ -150,10 +163,10 @@ class _Run:
         self.factors: dict[int, np.ndarray] = {}  # Dropout: the multiplier, of the input's shape
         self.mixing: list[int] = []  # layers whose forward mixes the samples (BatchNorm, training)
         for i, (name, layer) in enumerate(zip(model.names, model.layers, strict=True)):
-            kw = {"mask": masks[name]} if training and isinstance(layer, L.Dropout) else {}
-            if isinstance(layer, L.Dropout):
+            kw = {"mask": masks[name]} if training and layer.has_randomness else {}
+            if layer.has_randomness:  # a multiplicative mask: its factor, of the input's shape
                 self.factors[i] = layer.forward(np.ones_like(self.acts[-1]), training=training, **kw)
-            if isinstance(layer, L.BatchNorm) and training:
+            if layer.mixes_batch_in_training and training:
                 self.mixing.append(i)
             self.acts.append(layer.forward(self.acts[-1], training=training, **kw))
         gc.scalar_loss(loss.forward(self.acts[-1], t), "loss")
@@ -243,20 +256,20 @@ class _Run:
         kind = type(layer)
         if s.cols is not None:  # x is (N, D)
             cols = s.cols[:, None] + np.arange(s.values.shape[1])  # (R, w)
-            if kind in ELEMENTWISE:
+            if layer.elementwise:
                 return _State(layer.forward(s.values, training=self.training), cols=s.cols)
-            if kind is L.Dropout:
+            if layer.has_randomness:
                 return _State(s.values * self.factors[j][sample[:, None], cols], cols=s.cols)
             if kind is L.Flatten:
                 return s
             if kind is L.Dense:
                 return _State(self._dense(layer, s.values - x[sample[:, None], cols], s.cols, sample, y))
         if s.chan is not None:  # x is (N, C, H, W)
-            if kind in ELEMENTWISE:
+            if layer.elementwise:
                 return _State(layer.forward(s.values, training=self.training), chan=s.chan)
-            if kind is L.Dropout:
+            if layer.has_randomness:
                 return _State(s.values * self.factors[j][sample, s.chan], chan=s.chan)
-            if kind in POOLS:
+            if layer.per_channel:
                 return _State(layer.forward(s.values[:, None], training=self.training)[:, 0], chan=s.chan)
             if kind in (L.Flatten, L.Dense):  # channel c of (N, C, H, W) = columns c*H*W ... (c+1)*H*W - 1
                 r, hh, ww = s.values.shape
@@ -266,10 +279,13 @@ class _Run:
                 base = x[sample, s.chan].reshape(r, hh * ww)
                 return _State(self._dense(layer, flat.values - base, flat.cols, sample, y))
         v = self.densify(s, x, sample)
-        if kind is L.Dropout:
+        if layer.has_randomness:
             return _State(v * self.factors[j][sample])
-        if kind is L.BatchNorm and self.training:  # rows are every (p, n): each p its own batch
-            return _State(_batchnorm_stacked(layer, v.reshape(p, -1, *v.shape[1:])).reshape(v.shape))
+        if layer.mixes_batch_in_training and self.training:  # rows are every (p, n): each p its own batch
+            batches = v.reshape(p, -1, *v.shape[1:])
+            if kind is L.BatchNorm:  # the P batches side by side in one call
+                return _State(_batchnorm_stacked(layer, batches).reshape(v.shape))
+            return _State(np.concatenate([layer.forward(b, training=True) for b in batches]))
         return _State(layer.forward(v, training=self.training))  # per-sample layers: rows are a batch
 
     @staticmethod

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from comparisons.table import CASES
-from comparisons.table.components import public_components
+from comparisons.table.components import public_components, uncovered
 from comparisons.table.spec import DTYPES, FRAMEWORKS
 
 
@@ -14,8 +14,7 @@ def _public_components():
 
 
 def test_every_public_component_has_a_case():
-    covered = {name for case in CASES for name in case.covers}
-    missing = sorted(f"{mod}.{name}" for name, mod in _public_components().items() if name not in covered)
+    missing = uncovered(CASES)
     assert not missing, f"public scratch components without a case in comparisons/table/: {missing}"
 
 

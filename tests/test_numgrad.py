@@ -226,11 +226,19 @@ def test_bad_arguments_raise_value_errors_naming_them():
     with pytest.raises(ValueError, match="dropout4"):  # a Dropout in training mode needs its mask
         fast_numerical_gradient(drop, *_batch((784,), n=2), training=True, params=["dense17.b"])
 
-    class Odd(L.ReLU):
-        pass
+    class Odd(L.Layer):  # declares no traits: the fast gradient cannot know whether it mixes samples
+        def _forward(self, x, *, training):
+            self._out_shape = x.shape
+            return x
+
     odd = Sequential([L.Dense(784, 3, rng=np.random.default_rng(0)), Odd()], names=["d", "odd"])
-    with pytest.raises(ValueError, match="'odd'"):
+    with pytest.raises(ValueError, match="'odd'.*`per_sample`"):
         fast_numerical_gradient(odd, x, t % 3, training=True)
+
+    class Relu2(L.ReLU):  # a subclass inherits the traits declared on ReLU
+        pass
+    inherits = Sequential([L.Dense(784, 3, rng=np.random.default_rng(0)), Relu2()], names=["d", "relu"])
+    assert fast_numerical_gradient(inherits, x, t % 3, training=True, params=["d.b"])["d.b"].shape == (3,)
 
 
 def test_float32_gradient_check_warns_and_opt_in_silences():

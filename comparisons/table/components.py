@@ -23,10 +23,11 @@ def _prefix(modname: str) -> str:
     return TEXTBOOK_PREFIX if modname.startswith("scratch.textbook") else ""
 
 
-def public_components(modules=COMPONENT_MODULES) -> dict[str, str]:
-    """Public component name (``textbook.<name>`` for the book's) -> the module that exports it."""
+def public_components(modules: tuple[str, ...] | None = None) -> dict[str, str]:
+    """Public component name (``textbook.<name>`` for the book's) -> the module that exports it
+    (``modules`` default: ``COMPONENT_MODULES``, read at call time)."""
     names: dict[str, str] = {}
-    for modname in modules:
+    for modname in COMPONENT_MODULES if modules is None else modules:
         module = importlib.import_module(modname)
         for name in getattr(module, "__all__", ()):
             if name not in NOT_COMPONENTS:
@@ -34,11 +35,17 @@ def public_components(modules=COMPONENT_MODULES) -> dict[str, str]:
     return names
 
 
-def resolve(name: str, modules=COMPONENT_MODULES) -> tuple[str, object] | None:
+def uncovered(cases, modules: tuple[str, ...] | None = None) -> list[str]:
+    """``module.name`` of every public component that no case covers (the meta-test wants none)."""
+    covered = {name for case in cases for name in case.covers}
+    return sorted(f"{mod}.{name}" for name, mod in public_components(modules).items() if name not in covered)
+
+
+def resolve(name: str, modules: tuple[str, ...] | None = None) -> tuple[str, object] | None:
     """(module name, object) of a public scratch component (``textbook.<name>``: the book's), or None."""
     book = name.startswith(TEXTBOOK_PREFIX)
     bare = name.removeprefix(TEXTBOOK_PREFIX)
-    for modname in modules:
+    for modname in COMPONENT_MODULES if modules is None else modules:
         if bool(_prefix(modname)) != book:
             continue
         module = importlib.import_module(modname)
@@ -47,4 +54,4 @@ def resolve(name: str, modules=COMPONENT_MODULES) -> tuple[str, object] | None:
     return None
 
 
-__all__ = ["COMPONENT_MODULES", "NOT_COMPONENTS", "TEXTBOOK_PREFIX", "public_components", "resolve"]
+__all__ = ["COMPONENT_MODULES", "NOT_COMPONENTS", "TEXTBOOK_PREFIX", "public_components", "resolve", "uncovered"]

@@ -36,6 +36,10 @@ class ReLU(_Elementwise):
     broadcast loop (about twice the time of two contiguous operands).
     """
 
+    per_sample = True
+    elementwise = True
+    per_channel = True
+
     def _f(self, x):
         self._mask = x > 0
         zeros = getattr(self, "_zeros", None)
@@ -55,6 +59,10 @@ class Sigmoid(_Elementwise):
     unlike the textbook's ``1 / (1 + np.exp(-x))``.
     """
 
+    per_sample = True
+    elementwise = True
+    per_channel = True
+
     def _f(self, x):
         z = np.exp(-np.abs(x))  # in (0, 1]: never overflows
         num = np.where(x >= 0, self.dtype.type(1), z)  # 1 or e^x (= z for x < 0)
@@ -69,6 +77,10 @@ class Sigmoid(_Elementwise):
 
 class Tanh(_Elementwise):
     """y = tanh(x); dx = dy * (1 - y^2)."""
+
+    per_sample = True
+    elementwise = True
+    per_channel = True
 
     def _f(self, x):
         self._y = np.tanh(x)
@@ -86,6 +98,8 @@ class Softmax(_Elementwise):
     The input gradient is checked under a random upstream gradient: with dy = ones it is exactly
     zero and proves nothing.
     """
+
+    per_sample = True
 
     def _f(self, x):
         e = np.exp(x - x.max(axis=-1, keepdims=True))

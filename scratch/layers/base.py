@@ -33,9 +33,27 @@ class Layer:
     Subclasses implement ``_forward`` and ``_backward``; ``forward``/``backward`` wrap them with
     the full argument checks.
 
+    Traits: class attributes that say how a layer acts, declared by each layer class and read by
+    tools that must know it (``scratch.fastgrad`` propagates a perturbation through a layer by them).
+    ``per_sample`` is ``None`` here, "not declared": a tool that needs it raises an error naming it.
+
+    Attributes:
+        per_sample: in evaluation mode, output sample n depends on input sample n only.
+        mixes_batch_in_training: a training forward mixes the samples of the batch (batch statistics).
+        elementwise: each output element is a function of the same input element (same shape).
+        per_channel: on (N, C, H, W), each output channel plane depends on its input plane only.
+        has_randomness: a training forward draws a random multiplicative mask, and ``forward`` accepts
+            ``mask=`` so a tool can inject a fixed one.
+
     Args:
         dtype: ``"float32"`` or ``"float64"``; inputs must have this dtype and outputs keep it.
     """
+
+    per_sample: bool | None = None
+    mixes_batch_in_training: bool = False
+    elementwise: bool = False
+    per_channel: bool = False
+    has_randomness: bool = False
 
     def __init__(self, *, dtype: str | np.dtype = "float64") -> None:
         self.dtype = as_float_dtype(dtype)

@@ -50,6 +50,8 @@ class Conv2D(Layer):
         dtype: ``"float32"`` or ``"float64"``.
     """
 
+    per_sample = True
+
     def __init__(
         self,
         in_channels: int,

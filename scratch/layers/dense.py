@@ -34,6 +34,8 @@ class Dense(Layer):
         dtype: ``"float32"`` or ``"float64"`` (default ``"float64"``).
     """
 
+    per_sample = True
+
     def __init__(
         self,
         in_features: int,

@@ -31,6 +31,9 @@ class Dropout(Layer):
         dtype: ``"float32"`` or ``"float64"``.
     """
 
+    per_sample = True
+    has_randomness = True
+
     def __init__(self, rate: float, *, inverted: bool = True, rng: np.random.Generator | None = None,
                  dtype="float64") -> None:
         super().__init__(dtype=dtype)

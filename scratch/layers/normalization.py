@@ -47,6 +47,9 @@ class BatchNorm(Layer):
         dtype: ``"float32"`` or ``"float64"``.
     """
 
+    per_sample = True
+    mixes_batch_in_training = True
+
     def __init__(
         self,
         num_features: int,

@@ -124,6 +124,9 @@ class MaxPool2D(_Pool2D):
     if a backward follows.
     """
 
+    per_sample = True
+    per_channel = True
+
     _pad_value = -np.inf
 
     def _forward(self, x: np.ndarray, *, training: bool) -> np.ndarray:
@@ -158,6 +161,9 @@ class AvgPool2D(_Pool2D):
             (PyTorch ``AvgPool2d`` default True); False divides by the number of real cells
             (Keras ``"same"``). Default False. Other arguments as ``_Pool2D``.
     """
+
+    per_sample = True
+    per_channel = True
 
     def __init__(self, pool_size, *, stride=None, padding=0, truncate=False, count_include_pad=False,
                  dtype="float64") -> None:

@@ -16,6 +16,8 @@ class Flatten(Layer):
     layer after it needs its rows permuted: see ``reference.layouts``.
     """
 
+    per_sample = True
+
     def forward(self, x: np.ndarray, *, training: bool) -> np.ndarray:
         return super().forward(x, training=training).copy()  # never hand out a view of the caller's array
 
