@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -108,12 +110,34 @@ def tolerance_table(cases: Sequence[Case]) -> pd.DataFrame:
                          for (dt, r, why), ids in seen.items()])
 
 
+#: Significant digits of the error figures stored in parity.csv: the last digits of a rounding error
+#: differ between machines (BLAS blocking, instruction sets), so a regenerated file keeps a row whose
+#: verdict did not change byte-identical instead of rewriting it.
+STORED_DIGITS = 3
+_NUMBER = re.compile(r"-?\d+\.\d+(?:e[-+]?\d+)?")
+
+
+def rounded(value: float, digits: int = STORED_DIGITS) -> float:
+    """``value`` to ``digits`` significant digits (NaN and infinities unchanged)."""
+    return float(f"{value:.{digits - 1}e}") if math.isfinite(value) else value
+
+
+def stored(df: pd.DataFrame, digits: int = STORED_DIGITS) -> pd.DataFrame:
+    """The rows as stored in parity.csv: error figures, and the numbers written in ``detail``, to
+    ``digits`` significant digits."""
+    out = df.drop(columns=["summary"]).copy()
+    for col in ("max_abs", "max_rel", "raw_max_rel"):
+        out[col] = pd.to_numeric(out[col], errors="coerce").map(lambda v: rounded(v, digits))
+    out["detail"] = out["detail"].map(lambda s: _NUMBER.sub(lambda m: f"{float(m.group()):.{digits}g}", s))
+    return out
+
+
 def write(df: pd.DataFrame, cases: Sequence[Case], out_dir: str | Path) -> list[Path]:
-    """Write parity.md / parity.html / parity.csv into ``out_dir``."""
+    """Write parity.md / parity.html / parity.csv into ``out_dir`` (the CSV through ``stored``)."""
     from reference.frameworks import versions
 
     out = Path(out_dir)
     doc = document(df, versions(), tolerance_table(cases))
     paths = doc.write(out / "parity")
-    paths.append(io.write_text(out / "parity.csv", df.drop(columns=["summary"]).to_csv(index=False)))
+    paths.append(io.write_text(out / "parity.csv", stored(df).to_csv(index=False)))
     return paths
