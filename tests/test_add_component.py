@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 
 from comparisons.harness.registry import run_case
-from comparisons.report.atlas.markup import Page
 from comparisons.report.atlas.page import section
+from comparisons.report.document import Page
 from comparisons.table import CASES, components
 from comparisons.table.layers import layer, normal
 from comparisons.table.spec import DTYPES

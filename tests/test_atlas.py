@@ -13,7 +13,7 @@ from comparisons.paths import REPORTS
 from comparisons.report import atlas
 from comparisons.report.atlas import formula as F
 from comparisons.report.atlas.calls import NOT_COMPARED, case_calls
-from comparisons.report.atlas.markup import slug
+from comparisons.report.slug import slug
 from comparisons.table import BY_ID, CASES
 from comparisons.table.spec import DTYPES
 

@@ -1,82 +1,108 @@
-"""A small report document: titled sections of prose and pandas tables, rendered to Markdown
-and to a self-contained HTML page (tables and text only; no scripts, opens offline)."""
+"""The one document model of the reports: a page of blocks (headings, prose, code, lists, tables,
+images) written once as Markdown; its HTML twin is that Markdown rendered by ``report.render``
+(markdown-it-py and a Jinja2 template). ``Document`` is the same page built as titled sections of
+prose, a table and an image each, the form the study reports use.
+"""
 
 from __future__ import annotations
 
-import html
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
 from comparisons.report import files as io
+from comparisons.report import render
+from comparisons.report.slug import slug
 
-CSS = """
-body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 1200px; padding: 0 1rem; color: #222; }
-table { border-collapse: collapse; margin: 1rem 0; font-size: 0.85rem; }
-th, td { border: 1px solid #ccc; padding: 0.25rem 0.5rem; text-align: left; vertical-align: top; }
-th { background: #f0f0f0; position: sticky; top: 0; }
-tr:nth-child(even) td { background: #fafafa; }
-code { background: #f4f4f4; padding: 0 0.2rem; }
-.FAIL { color: #b00020; font-weight: bold; }
-"""
+CSS = render.CSS
+
+
+def _md_cell(v: object) -> str:
+    return str(v).replace("|", "\\|").replace("\n", " ")
+
+
+def md_table(df: pd.DataFrame) -> str:
+    """A pipe table (cells with '|' escaped, so code in a cell stays in its column)."""
+    cols = [str(c) for c in df.columns]
+    lines = ["| " + " | ".join(_md_cell(c) for c in cols) + " |", "|" + "---|" * len(cols)]
+    lines += ["| " + " | ".join(_md_cell(v) for v in row) + " |" for row in df.itertuples(index=False)]
+    return "\n".join(lines)
+
+
+def _escape_pipes(df: pd.DataFrame) -> pd.DataFrame:
+    """'|' in a text cell or header escaped, so a pipe table keeps its columns (numbers untouched)."""
+    def esc(v):
+        return v.replace("|", "\\|") if isinstance(v, str) else v
+
+    if not any("|" in str(c) for c in df.columns) and not df.map(lambda v: isinstance(v, str) and "|" in v).any().any():
+        return df
+    return df.map(esc).rename(columns=esc)
 
 
 @dataclass
-class Section:
+class Page:
+    """A report page; ``markdown()`` is the document, ``html()`` its rendering."""
+
     title: str
-    text: str = ""
-    table: pd.DataFrame | None = None
-    image: str | None = None  # path relative to the document
+    blocks: list[tuple] = field(default_factory=list)
 
+    def heading(self, text: str, level: int = 2) -> None:
+        self.blocks.append(("h", level, text))
 
-@dataclass
-class Document:
-    title: str
-    intro: str = ""
-    sections: list[Section] = field(default_factory=list)
+    def text(self, text: str) -> None:
+        """Prose; each paragraph joined onto one line."""
+        for para in [p for p in text.strip().split("\n\n") if p.strip()]:
+            self.blocks.append(("md", " ".join(para.split())))
 
-    def add(self, title: str, text: str = "", table: pd.DataFrame | None = None, image: str | None = None) -> None:
-        self.sections.append(Section(title, text, table, image))
+    def markdown_block(self, text: str) -> None:
+        """Markdown kept as written (line breaks included)."""
+        self.blocks.append(("md", text.strip()))
+
+    def code(self, text: str) -> None:
+        self.blocks.append(("md", "```text\n" + text.rstrip("\n") + "\n```"))
+
+    def bullets(self, items: list[str]) -> None:
+        self.blocks.append(("md", "\n".join(f"- {item}" for item in items)))
+
+    def table(self, df: pd.DataFrame) -> None:
+        self.blocks.append(("md", md_table(df)))
+
+    def image(self, path: str, alt: str) -> None:
+        self.blocks.append(("md", f"![{alt}]({path})"))
 
     def markdown(self) -> str:
-        out = [f"# {self.title}", "", self.intro.strip(), ""]
-        for s in self.sections:
-            out += [f"## {s.title}", ""]
-            if s.text:
-                out += [s.text.strip(), ""]
-            if s.image:
-                out += [f"![{s.title}]({s.image})", ""]
-            if s.table is not None:
-                out += [s.table.to_markdown(index=False), ""]
+        out = [f"# {self.title}", ""]
+        for b in self.blocks:
+            out += ["#" * b[1] + " " + b[2], ""] if b[0] == "h" else [b[1], ""]
         return "\n".join(out).rstrip() + "\n"
 
     def html(self) -> str:
-        def prose(text: str) -> str:
-            paras = [p for p in text.strip().split("\n\n") if p]
-            rendered = []
-            for p in paras:
-                p = html.escape(p)
-                p = re.sub(r"`([^`]+)`", r"<code>\1</code>", p)
-                p = re.sub(r"\[([^\]]+)\]\(([^)]+)\)", r'<a href="\2">\1</a>', p)
-                rendered.append(f"<p>{p}</p>")
-            return "\n".join(rendered)
-
-        body = [f"<h1>{html.escape(self.title)}</h1>", prose(self.intro)]
-        for s in self.sections:
-            body.append(f"<h2>{html.escape(s.title)}</h2>")
-            if s.text:
-                body.append(prose(s.text))
-            if s.image:
-                body.append(f'<img src="{html.escape(s.image)}" alt="{html.escape(s.title)}" style="max-width:100%">')
-            if s.table is not None:
-                body.append(s.table.to_html(index=False, escape=True, border=0, na_rep=""))
-        return (f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{html.escape(self.title)}"
-                f"</title><style>{CSS}</style></head><body>\n" + "\n".join(body) + "\n</body></html>\n")
+        return render.page(self.title, self.markdown())
 
     def write(self, stem: str | Path) -> list[Path]:
         """Write ``stem.md`` and ``stem.html`` atomically; return the paths."""
         stem = Path(stem)
         return [io.write_text(stem.with_suffix(".md"), self.markdown()),
                 io.write_text(stem.with_suffix(".html"), self.html())]
+
+
+class Document(Page):
+    """A page of titled sections: prose as written, an optional image and an optional table
+    (``DataFrame.to_markdown``)."""
+
+    def __init__(self, title: str, intro: str = "") -> None:
+        super().__init__(title)
+        self.markdown_block(intro)
+
+    def add(self, title: str, text: str = "", table: pd.DataFrame | None = None, image: str | None = None) -> None:
+        self.heading(title)
+        if text:
+            self.markdown_block(text)
+        if image:
+            self.image(image, title)
+        if table is not None:
+            self.blocks.append(("md", _escape_pipes(table).to_markdown(index=False)))
+
+
+__all__ = ["CSS", "Document", "Page", "md_table", "slug"]

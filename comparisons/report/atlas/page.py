@@ -8,7 +8,8 @@ import pandas as pd
 
 from comparisons.report.atlas.calls import case_calls
 from comparisons.report.atlas.formula import formula
-from comparisons.report.atlas.markup import Page, slug
+from comparisons.report.document import Page
+from comparisons.report.slug import slug
 from comparisons.table.components import TEXTBOOK_PREFIX, resolve
 from comparisons.table.spec import DTYPES, FRAMEWORKS, Case
 

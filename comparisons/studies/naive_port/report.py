@@ -14,7 +14,7 @@ import pandas as pd  # noqa: E402
 
 from comparisons.paths import REPORTS
 from comparisons.report import files as io  # noqa: E402
-from comparisons.report.atlas.markup import Page  # noqa: E402
+from comparisons.report.document import Page  # noqa: E402
 from comparisons.studies.mnist import optim  # noqa: E402
 from comparisons.studies.mnist.lockstep import RunRecord, run  # noqa: E402
 from comparisons.studies.mnist.runner import build_impls, load  # noqa: E402
