@@ -6,7 +6,8 @@ accuracy)`` classifies the 10,000 test images in batches of ``EVAL_BATCH``.
 
 Every implementation trains the same model (the frameworks get the scratch model's initial
 weights through ``reference.model_twin``) with plain SGD at the same learning rate, softmax
-cross-entropy on logits, and the recipe's batch size:
+cross-entropy on logits (the Keras and PyTorch losses from the reference builders, as in the
+parity run), and the recipe's batch size:
 
 * ``scratch``: ``Sequential.forward`` / ``backward(need_dx=False)`` and ``p -= lr * g``;
 * ``torch``: the usual ``zero_grad`` / ``loss.backward()`` / ``torch.optim.SGD.step`` loop;
@@ -26,6 +27,7 @@ import time
 import numpy as np
 
 from comparisons.studies import models
+from reference import keras_losses, torch_losses
 from scratch.losses import SoftmaxCrossEntropy
 
 EVAL_BATCH = 1000  # test images per forward pass when evaluating (bounded memory)
@@ -98,7 +100,7 @@ class TorchImpl:
         self.torch, self.model = torch, torch.nn.Sequential(*modules)
         self.x, self.t = torch.from_numpy(x), torch.from_numpy(t.astype(np.int64))
         self.xt, self.tt = torch.from_numpy(xt), torch.from_numpy(tt.astype(np.int64))
-        self.loss = torch.nn.CrossEntropyLoss(weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0)
+        self.loss = torch_losses.loss_fn(SoftmaxCrossEntropy(), 1, model.dtype.name)[0]  # the parity run's twin
         self.opt = torch.optim.SGD(self.model.parameters(), lr=lr, momentum=0.0, dampening=0.0, weight_decay=0.0,
                                    nesterov=False, maximize=False, foreach=None, differentiable=False, fused=None)
         self.batches = _Batches(len(x), batch)
@@ -145,8 +147,7 @@ def _keras_parts(lr: float, dtype: str):
 
     optimizer = keras.optimizers.SGD(learning_rate=lr, momentum=0.0, nesterov=False, weight_decay=None,
                                      clipnorm=None, clipvalue=None, global_clipnorm=None, use_ema=False)
-    loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=None,
-                                                      reduction="sum_over_batch_size", dtype=dtype)
+    loss = keras_losses.loss_fn(SoftmaxCrossEntropy(), 1, dtype)[0]  # the parity run's twin
     return optimizer, loss
 
 

@@ -11,9 +11,9 @@ import numpy as np
 
 from comparisons.studies import models
 from comparisons.studies.mnist import optim
-from comparisons.studies.mnist.impls import KerasImpl, ScratchImpl, TorchImpl
 from comparisons.studies.mnist.lockstep import IMPLS, RunConfig, RunRecord, run
 from comparisons.studies.mnist.outputs import write_all, write_csvs
+from comparisons.studies.trainer import KerasImpl, ScratchImpl, TorchImpl
 from reference import frameworks
 
 #: ``make report`` default: a short version of every model (a few minutes in total on 2 cores).

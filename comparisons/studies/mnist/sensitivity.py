@@ -29,8 +29,8 @@ import pandas as pd
 from comparisons.progress import Progress
 from comparisons.studies import models
 from comparisons.studies.mnist import optim
-from comparisons.studies.mnist.impls import ScratchImpl
 from comparisons.studies.mnist.lockstep import RunConfig, batches, dropout_shapes
+from comparisons.studies.trainer import ScratchImpl
 from scratch.layers import ReLU
 
 LEVELS = (1e-14, 1e-10, 1e-7, 1e-5)  # relative perturbation of every initial weight

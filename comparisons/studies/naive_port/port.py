@@ -30,8 +30,8 @@ import numpy as np
 
 from comparisons.studies import models
 from comparisons.studies.mnist import optim
-from comparisons.studies.mnist.impls import KerasImpl, TorchImpl
 from comparisons.studies.mnist.lockstep import RunConfig
+from comparisons.studies.trainer import KerasImpl, TorchImpl
 from reference import frameworks
 from scratch import initializers
 from scratch import layers as L
@@ -232,7 +232,7 @@ def naive_impl(key: str, framework: str, spec: models.ModelSpec, config: RunConf
 
 def control_impl(spec: models.ModelSpec, config: RunConfig):
     """Scratch from another seed's initial weights (the spec's law): the scale of run-to-run noise."""
-    from comparisons.studies.mnist.impls import ScratchImpl
+    from comparisons.studies.trainer import ScratchImpl
 
     model = spec.build(np.random.default_rng(config.seed + 1), config.dtype)
     return ScratchImpl(model, optim.scratch_optimizer(spec.recipe))

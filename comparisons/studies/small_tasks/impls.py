@@ -1,8 +1,5 @@
-"""The lock-step implementations of ``comparisons.studies.mnist.impls`` with the loss as a parameter.
-
-The MNIST implementations train softmax cross-entropy on integer labels; the small tasks also
-train a sigmoid output with the mean squared error. Each class here takes the scratch loss and
-builds the framework loss with every argument explicit:
+"""The small tasks on the shared lock-step trainer (``comparisons.studies.trainer``): the scratch
+loss is a parameter there, and the Keras and PyTorch losses come from the reference builders:
 
 =========================  ==============================================  =========================================
 scratch                    Keras                                           PyTorch
@@ -14,17 +11,17 @@ scratch                    Keras                                           PyTor
                            ``batch_size")``                                (float targets of the output's shape)
 =========================  ==============================================  =========================================
 
-Besides ``step`` / ``params`` (unchanged), each has ``outputs(x)`` (evaluation-mode network output,
-NumPy) and an ``evaluate(x, t)`` whose accuracy reads a single sigmoid output as class 1 above 0.5.
+The classes here check that the loss is one of those two and evaluate on the whole (small) set at
+once, with an accuracy that reads a single sigmoid output as class 1 above 0.5.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from comparisons.studies.mnist.impls import KerasImpl, ScratchImpl, TorchImpl
 from comparisons.studies.small_tasks.data import class_labels
-from reference import frameworks
+from comparisons.studies.trainer import KerasImpl, ScratchImpl, TorchImpl
+from reference import frameworks, torch_losses
 from reference.model_twin import ModelTwin
 from scratch import losses as S
 from scratch.model import Sequential
@@ -48,32 +45,11 @@ def accuracy(y: np.ndarray, t: np.ndarray) -> float:
     return float((predicted_class(y) == class_labels(t)).mean())
 
 
-def keras_loss(loss: object, dtype: str):
-    """The Keras loss computing what the scratch ``loss`` computes."""
-    losses = frameworks.keras().losses
-    if isinstance(_check_loss(loss), S.SoftmaxCrossEntropy):
-        return losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=None,
-                                                    reduction="sum_over_batch_size", axis=-1, dtype=dtype)
-    return losses.MeanSquaredError(reduction="sum_over_batch_size", dtype=dtype)
-
-
-def torch_loss(loss: object):
-    """The PyTorch loss computing what the scratch ``loss`` computes."""
-    nn = frameworks.torch().nn
-    if isinstance(_check_loss(loss), S.SoftmaxCrossEntropy):
-        return nn.CrossEntropyLoss(weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0)
-    return nn.MSELoss(reduction="mean")
-
-
 class ScratchTaskImpl(ScratchImpl):
     """``ScratchImpl`` training ``loss`` (a scratch loss) instead of softmax cross-entropy."""
 
     def __init__(self, model: Sequential, optimizer, loss: object) -> None:
-        super().__init__(model, optimizer)
-        self.loss = _check_loss(loss)
-
-    def outputs(self, x: np.ndarray) -> np.ndarray:
-        return self.model.predict(x)
+        super().__init__(model, optimizer, _check_loss(loss))
 
     def evaluate(self, x, t) -> tuple[float, float]:
         y = self.outputs(x)
@@ -84,12 +60,8 @@ class KerasTaskImpl(KerasImpl):
     """``KerasImpl`` training the Keras twin of a scratch loss."""
 
     def __init__(self, twin: ModelTwin, driver, dtype: str, loss: object) -> None:
-        super().__init__(twin, driver, dtype)
-        # Replaced before the first step: the compiled gradient function reads self.loss when it traces.
-        self.loss = keras_loss(loss, dtype)
-
-    def outputs(self, x: np.ndarray) -> np.ndarray:
-        return np.asarray(self.twin.model(self.twin.to_fw(x), training=False))
+        target_ndim = 1 if isinstance(_check_loss(loss), S.SoftmaxCrossEntropy) else 2
+        super().__init__(twin, driver, dtype, loss, target_ndim)
 
     def evaluate(self, x, t) -> tuple[float, float]:
         y = self.outputs(x)
@@ -100,32 +72,12 @@ class TorchTaskImpl(TorchImpl):
     """``TorchImpl`` training the PyTorch twin of a scratch loss."""
 
     def __init__(self, twin: ModelTwin, driver, loss: object) -> None:
-        super().__init__(twin, driver)
-        self.loss = torch_loss(loss)
-        self._labels = isinstance(loss, S.SoftmaxCrossEntropy)  # class indices (int64) vs float targets
-
-    def _target(self, t: np.ndarray):
-        return frameworks.torch().from_numpy(t.astype(np.int64) if self._labels else np.ascontiguousarray(t))
-
-    def step(self, x, t, lr, masks) -> float:
-        torch = frameworks.torch()
-        self.twin.set_masks(masks)
-        self.twin.model.train(True)
-        self.driver.zero_grad()
-        value = self.loss(self.twin.model(torch.from_numpy(np.ascontiguousarray(x))), self._target(t))
-        value.backward()
-        self.driver.apply(None, lr)
-        return float(value.item())
-
-    def outputs(self, x: np.ndarray) -> np.ndarray:
-        torch = frameworks.torch()
-        self.twin.model.train(False)
-        with torch.no_grad():
-            return self.twin.model(torch.from_numpy(np.ascontiguousarray(x))).numpy()
+        target_ndim = 1 if isinstance(_check_loss(loss), S.SoftmaxCrossEntropy) else 2
+        super().__init__(twin, driver, loss, target_ndim)
 
     def evaluate(self, x, t) -> tuple[float, float]:
         torch = frameworks.torch()
         y = self.outputs(x)
         with torch.no_grad():
-            value = self.loss(torch.from_numpy(y), self._target(t))
+            value = self.loss(torch.from_numpy(y), torch_losses.target(t))
         return float(value.item()), accuracy(y, t)

@@ -1,15 +1,20 @@
-"""The three implementations behind one small interface for lock-step training.
+"""The lock-step trainer: scratch, Keras and PyTorch behind one small interface, shared by the MNIST
+runs (``studies.mnist``), the small tasks (``studies.small_tasks``) and the naive port.
 
 ``step(x, t, lr, masks) -> loss`` runs one training update and returns the loss computed before
 it (as Keras's ``train_on_batch`` reports); ``evaluate(x, t)`` returns (mean loss, accuracy) in
-evaluation mode; ``params()`` returns the parameters in scratch names and layouts.
+evaluation mode, in batches of ``EVAL_BATCH``; ``outputs(x)`` the evaluation-mode network output;
+``params()`` the parameters in scratch names and layouts. Each takes the scratch loss it trains
+(softmax cross-entropy on class indices by default) and the Keras and PyTorch sides build theirs
+through the reference builders (``reference.keras_losses.loss_fn``, ``reference.torch_losses.loss_fn``),
+every argument explicit.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from reference import frameworks
+from reference import frameworks, keras_losses, torch_losses
 from reference.model_twin import ModelTwin
 from scratch.losses import SoftmaxCrossEntropy
 from scratch.model import Sequential
@@ -24,8 +29,9 @@ def _accuracy(logits: np.ndarray, t: np.ndarray) -> float:
 class ScratchImpl:
     name = "scratch"
 
-    def __init__(self, model: Sequential, optimizer) -> None:
-        self.model, self.optimizer, self.loss = model, optimizer, SoftmaxCrossEntropy()
+    def __init__(self, model: Sequential, optimizer, loss: object | None = None) -> None:
+        self.model, self.optimizer = model, optimizer
+        self.loss = SoftmaxCrossEntropy() if loss is None else loss
 
     def step(self, x, t, lr, masks) -> float:
         logits = self.model.forward(x, training=True, masks=masks)
@@ -42,6 +48,9 @@ class ScratchImpl:
             correct += int((logits.argmax(1) == t[i:i + EVAL_BATCH]).sum())
         return total / len(x), correct / len(x)
 
+    def outputs(self, x: np.ndarray) -> np.ndarray:
+        return self.model.predict(x)
+
     def params(self) -> dict[str, np.ndarray]:
         return {k: v.copy() for k, v in self.model.params.items()}
 
@@ -51,13 +60,12 @@ class KerasImpl:
 
     name = "keras"
 
-    def __init__(self, twin: ModelTwin, driver, dtype: str) -> None:
-        keras = frameworks.keras()
+    def __init__(self, twin: ModelTwin, driver, dtype: str, loss: object | None = None, target_ndim: int = 1) -> None:
         self.twin, self.driver = twin, driver
         self.names = list(twin.params)
         self.vars = [twin.params[k][0] for k in self.names]
-        self.loss = keras.losses.SparseCategoricalCrossentropy(
-            from_logits=True, ignore_class=None, reduction="sum_over_batch_size", axis=-1, dtype=dtype)
+        scratch_loss = SoftmaxCrossEntropy() if loss is None else loss
+        self.loss = keras_losses.loss_fn(scratch_loss, target_ndim, dtype)[0]  # read when the step is traced
 
         # The forward/backward is compiled once, as model.fit compiles its train step.
         self._grads = frameworks.tf().function(self._grads_eager, reduce_retracing=True)
@@ -83,6 +91,9 @@ class KerasImpl:
             correct += int((np.asarray(logits).argmax(1) == t[i:i + EVAL_BATCH]).sum())
         return total / len(x), correct / len(x)
 
+    def outputs(self, x: np.ndarray) -> np.ndarray:
+        return np.asarray(self.twin.model(self.twin.to_fw(x), training=False))
+
     def params(self) -> dict[str, np.ndarray]:
         return self.twin.read("params")
 
@@ -92,17 +103,17 @@ class TorchImpl:
 
     name = "torch"
 
-    def __init__(self, twin: ModelTwin, driver) -> None:
-        torch = frameworks.torch()
+    def __init__(self, twin: ModelTwin, driver, loss: object | None = None, target_ndim: int = 1) -> None:
         self.twin, self.driver = twin, driver
-        self.loss = torch.nn.CrossEntropyLoss(weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0)
+        scratch_loss = SoftmaxCrossEntropy() if loss is None else loss
+        self.loss = torch_losses.loss_fn(scratch_loss, target_ndim, "float64")[0]
 
     def step(self, x, t, lr, masks) -> float:
         torch = frameworks.torch()
         self.twin.set_masks(masks)
         self.twin.model.train(True)
         self.driver.zero_grad()
-        value = self.loss(self.twin.model(torch.from_numpy(x)), torch.from_numpy(t.astype(np.int64)))
+        value = self.loss(self.twin.model(torch.from_numpy(np.ascontiguousarray(x))), torch_losses.target(t))
         value.backward()
         self.driver.apply(None, lr)
         return float(value.item())
@@ -114,10 +125,16 @@ class TorchImpl:
         with torch.no_grad():
             for i in range(0, len(x), EVAL_BATCH):
                 logits = self.twin.model(torch.from_numpy(x[i:i + EVAL_BATCH]))
-                tb = torch.from_numpy(t[i:i + EVAL_BATCH].astype(np.int64))
+                tb = torch_losses.target(t[i:i + EVAL_BATCH])
                 total += float(self.loss(logits, tb).item()) * len(tb)
                 correct += int((logits.argmax(1) == tb).sum().item())
         return total / len(x), correct / len(x)
+
+    def outputs(self, x: np.ndarray) -> np.ndarray:
+        torch = frameworks.torch()
+        self.twin.model.train(False)
+        with torch.no_grad():
+            return self.twin.model(torch.from_numpy(np.ascontiguousarray(x))).numpy()
 
     def params(self) -> dict[str, np.ndarray]:
         return self.twin.read("params")
