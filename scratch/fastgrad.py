@@ -67,8 +67,9 @@ def fast_numerical_gradient(model, x: np.ndarray, t: np.ndarray, *, training: bo
     """dL/dparam for the parameters of ``model`` by finite differences, vectorised (module doc).
 
     Same numbers as ``gradcheck.model_numerical_gradient`` (the naive loop) up to the rounding of
-    the loss. ``SoftmaxCrossEntropy``, ``MeanSquaredError`` and ``SumSquaredError`` are evaluated
-    per sample; any other loss object by its own ``forward`` once per perturbation.
+    the loss. ``SoftmaxCrossEntropy`` (either semantics, so the textbook's ``SoftmaxWithLoss`` too),
+    ``MeanSquaredError`` and ``SumSquaredError`` are evaluated per sample; any other loss object by
+    its own ``forward`` once per perturbation.
 
     Args:
         model: a scratch ``Sequential`` of Dense, Conv2D, ReLU, Sigmoid, Tanh, Softmax, pooling,
@@ -160,7 +161,10 @@ class _Run:
         self.per_sample = type(loss) in PER_SAMPLE_LOSSES
         if self.per_sample:
             y = self.acts[-1]
-            if type(loss) is S.SoftmaxCrossEntropy:  # class indices, or (N, K) probability rows
+            if type(loss) is S.SoftmaxCrossEntropy and getattr(loss, "semantics", "plain") == "textbook":
+                # t validated by the forward above; rows of y's shape enter the loss as their argmax
+                self.kind, self.targets = "ce-textbook", (t.argmax(axis=1) if t.ndim == 2 else t)
+            elif type(loss) is S.SoftmaxCrossEntropy:  # class indices, or (N, K) probability rows
                 rows = S._labels(t, y)  # (also validates t)
                 self.kind, self.targets = ("ce", rows) if t.ndim == 2 else ("ce-index", t)
             else:
@@ -318,6 +322,10 @@ def _batchnorm_stacked(layer: L.BatchNorm, v: np.ndarray) -> np.ndarray:
 def _loss_terms(y: np.ndarray, t: np.ndarray, kind: str) -> np.ndarray:
     """Per-row loss terms (R,) of outputs ``y`` (R, K) against targets ``t`` (class indices (R,) or
     rows (R, K)); a batch loss is ``_reduce_terms`` of its N terms."""
+    if kind == "ce-textbook":  # the textbook's SoftmaxWithLoss: term = -log(softmax(y)[label] + 1e-7)
+        e = np.exp(y - y.max(axis=1, keepdims=True))
+        p = e / e.sum(axis=1, keepdims=True)
+        return -np.log(p[np.arange(len(p)), t] + p.dtype.type(S.TEXTBOOK_DELTA))
     if kind.startswith("ce"):  # term = -sum_k t * log_softmax(y) = log sum exp(z) - z[label], z = y - max y
         z = y - y.max(axis=1, keepdims=True)
         lse = np.log(np.exp(z).sum(axis=1))
