@@ -246,3 +246,14 @@ def test_labels_that_do_not_match_the_batch():
         net.loss(np.ones((5, 3)), np.zeros(4, dtype=int))
     with pytest.raises(ValueError, match=r"t: expected labels of shape \(5,\)"):
         net.accuracy(np.ones((5, 3)), np.zeros((5, 2, 1)))
+
+
+def test_chapter4_net_save_load(tmp_path):
+    np.random.seed(0)
+    a = TwoLayerNet4(3, 4, 2)
+    np.random.seed(1)
+    b = TwoLayerNet4(3, 4, 2)
+    a.save_params(tmp_path / "p.pkl")
+    b.load_params(tmp_path / "p.pkl")
+    x = np.ones((2, 3))
+    np.testing.assert_array_equal(b.predict(x), a.predict(x))

@@ -123,8 +123,9 @@ class LayerNet:
                 raise ValueError(f"{source}[{key!r}]: expected shape {self.params[key].shape}, got {arr.shape}")
         for key, val in params.items():
             self.params[key] = np.asarray(val)
-            layer, attr = self._slots[key]
-            setattr(layer, attr, self.params[key])
+            if key in self._slots:  # (the chapter 4 network has no layers)
+                layer, attr = self._slots[key]
+                setattr(layer, attr, self.params[key])
 
     # -- numerical gradient -----------------------------------------------------------------------
     def numerical_gradient(self, x: np.ndarray, t: np.ndarray, *, book_loop: bool = False) -> dict[str, np.ndarray]:

@@ -8,13 +8,13 @@ import numpy as np
 from scratch import layers as L
 from scratch import losses as S
 from scratch.model import Sequential
-from scratch.textbook._net import check_labels, fast_gradient_of
+from scratch.textbook._net import LayerNet, check_labels, fast_gradient_of
 from scratch.textbook.functions import cross_entropy_error, sigmoid, sigmoid_grad, softmax
 from scratch.textbook.gradient import numerical_gradient as book_numerical_gradient
 from scratch.textbook.multi_layer_net import check_sizes
 
 
-class TwoLayerNet:
+class TwoLayerNet(LayerNet):
     """The chapter 4 two-layer network::
 
         a1 = x @ W1 + b1;  z1 = sigmoid(a1);  a2 = z1 @ W2 + b2;  y = softmax(a2)
@@ -22,6 +22,8 @@ class TwoLayerNet:
 
     ``gradient`` is the book's hand-derived backward (dy = (y - t) / N for one-hot t; integer labels
     are taken as their one-hot rows), ``numerical_gradient`` the central difference of ``loss``.
+    ``save_params`` / ``load_params`` (not in the book's chapter 4 class) write and read the book's
+    pickle format, a dict {'W1': ..., 'b1': ..., 'W2': ..., 'b2': ...}.
 
     Args:
         input_size, hidden_size, output_size: layer widths.
@@ -39,6 +41,7 @@ class TwoLayerNet:
         self.params["b1"] = np.zeros(hidden_size)
         self.params["W2"] = weight_init_std * np.random.randn(hidden_size, output_size)  # noqa: NPY002
         self.params["b2"] = np.zeros(output_size)
+        self._slots = {}  # no layers: predict reads params directly
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         """(N, input_size) -> probabilities (N, output_size)."""
