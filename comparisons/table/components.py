@@ -12,7 +12,8 @@ import importlib
 
 #: Modules whose ``__all__`` lists public components; each component needs at least one case.
 COMPONENT_MODULES = ("scratch.layers", "scratch.losses", "scratch.optimizers", "scratch.schedules",
-                     "scratch.initializers", "scratch.callbacks", "scratch.textbook.layers")
+                     "scratch.initializers", "scratch.callbacks", "scratch.textbook.layers",
+                     "scratch.textbook.optimizer")
 #: Names in those ``__all__`` that are protocols, not components.
 NOT_COMPONENTS = frozenset({"Layer"})
 #: The prefix of the book's classes in ``Case.covers``.
