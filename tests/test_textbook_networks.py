@@ -257,3 +257,15 @@ def test_chapter4_net_save_load(tmp_path):
     b.load_params(tmp_path / "p.pkl")
     x = np.ones((2, 3))
     np.testing.assert_array_equal(b.predict(x), a.predict(x))
+
+
+def test_float32_images_meet_float64_weights_as_in_the_book():
+    # the book's MNIST images are float32, its weights float64: NumPy promotes, so do the layers
+    np.random.seed(0)
+    net = TwoLayerNet(4, 3, 2, weight_init_std=0.5)
+    x, t = np.random.default_rng(0).standard_normal((5, 4)).astype(np.float32), np.array([0, 1, 1, 0, 1])
+    fast = net.numerical_gradient(x, t)
+    grads = net.gradient(x.astype(np.float64), t)
+    for key in grads:
+        assert fast[key].dtype == np.float64
+        assert np.max(np.abs(fast[key] - grads[key])) < 1e-5 * max(np.max(np.abs(g)) for g in grads.values())
