@@ -53,23 +53,25 @@ def resolve_padding(
 
 
 def output_size(
-    in_hw: tuple[int, int], kernel: tuple[int, int], stride: tuple[int, int], pads: Pads, *, truncate: bool
+    in_hw: tuple[int, int], kernel: tuple[int, int], stride: tuple[int, int], pads: Pads, *, truncate: bool,
+    kernel_name: str = "kernel_size",
 ) -> tuple[int, int]:
     """(OH, OW) = (H + top + bottom - KH) / SH + 1, and likewise for W.
 
     Raises ValueError if the kernel is larger than the padded input, or if the division is not
     exact and ``truncate`` is False (frameworks silently drop the last rows/columns; the textbook's
-    reshape breaks).
+    reshape breaks). ``kernel_name`` is the argument the message names (``pool_size`` for pools).
     """
     out = []
+    what = "pool" if kernel_name == "pool_size" else "kernel"
     for axis, size, k, s, (p0, p1) in zip(
         ("height", "width"), in_hw, kernel, stride, (pads[:2], pads[2:]), strict=True
     ):
         padded = size + p0 + p1
         if k > padded:
             raise ValueError(
-                f"kernel_size: the kernel {axis} {k} is larger than the padded input {axis} {padded} "
-                f"(input {size}, padding {p0}+{p1}); use a smaller kernel or more padding"
+                f"{kernel_name}: the {what} {axis} {k} is larger than the padded input {axis} {padded} "
+                f"(input {size}, padding {p0}+{p1}); use a smaller {kernel_name} or more padding"
             )
         if (padded - k) % s and not truncate:
             raise ValueError(
