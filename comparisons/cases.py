@@ -224,6 +224,13 @@ LOSSES = [
     loss("ce-probs/textbook/onehot", ("CrossEntropy",), "probabilities, the textbook's log(p + 1e-7), one-hot labels",
          lambda dtype: S.CrossEntropy("textbook"), classification(8, 5, "onehot", scale=1, probabilities=True),
          known=[K.TEXTBOOK_CE_VS_KERAS]),
+    loss("softmax-ce/textbook/int", ("SoftmaxCrossEntropy",), "the textbook's SoftmaxWithLoss form: log(y + 1e-7) "
+         "at the label, integer labels", lambda dtype: S.SoftmaxCrossEntropy(semantics="textbook"),
+         classification(8, 5, "int", scale=2), known=[K.textbook_softmax_ce("keras"), K.textbook_softmax_ce("torch")]),
+    loss("softmax-ce/textbook/onehot", ("SoftmaxCrossEntropy",), "the textbook's SoftmaxWithLoss form, one-hot labels "
+         "(argmax in the loss, t in the gradient)", lambda dtype: S.SoftmaxCrossEntropy(semantics="textbook"),
+         classification(8, 5, "onehot", scale=2),
+         known=[K.textbook_softmax_ce("keras"), K.textbook_softmax_ce("torch")]),
     loss("mse", ("MeanSquaredError",), "mean over all elements", lambda dtype: S.MeanSquaredError(), regression(8, 4)),
     loss("sse/textbook", ("SumSquaredError",), "the textbook's 0.5 * sum of squares",
          lambda dtype: S.SumSquaredError(), regression(8, 4), known=[K.sum_squared("keras"), K.sum_squared("torch")]),
@@ -234,9 +241,10 @@ from comparisons.cases_callbacks import CALLBACKS  # noqa: E402
 from comparisons.cases_initializers import INITIALIZERS  # noqa: E402
 from comparisons.cases_optimizers import OPTIMIZERS  # noqa: E402
 from comparisons.cases_schedules import SCHEDULES  # noqa: E402
+from comparisons.cases_textbook import TEXTBOOK  # noqa: E402
 
 CASES: list[Case] = [*DENSE, *ACTIVATIONS, *CONV, *POOLING, *BATCHNORM, *DROPOUT, *LOSSES,
-                     *INITIALIZERS, *OPTIMIZERS, *SCHEDULES, *CALLBACKS]
+                     *INITIALIZERS, *OPTIMIZERS, *SCHEDULES, *CALLBACKS, *TEXTBOOK]
 BY_ID: dict[str, Case] = {c.id: c for c in CASES}
 
 

@@ -75,17 +75,21 @@ def momentum_form(framework: str, *, momentum: float, nesterov: bool = False, da
     )
 
 
-def textbook_nesterov(framework: str, momentum: float) -> Known:
+def textbook_nesterov_erratum(framework: str, momentum: float) -> Known:
     return Known(
         framework=framework, quantities=Q,
-        what=f"The textbook's Nesterov differs from {FW_NAME[framework]}'s Nesterov momentum: it adds "
-             "mu^2 * v_new - (1 + mu) * lr * g instead of mu * v_new - lr * g; no setting of the framework "
-             "equals it (matching the weights of g_t and g_(t-1) needs mu + mu^2 = 1 + mu + mu^2).",
-        why="common/optimizer.py Nesterov multiplies the already-updated velocity by mu twice.",
+        what=f"The Nesterov of the book's early repository differs from {FW_NAME[framework]}'s Nesterov momentum: "
+             "it updates v first and then adds mu^2 * v_new - (1 + mu) * lr * g (= mu^3 * v_old - (1 + mu + mu^2) "
+             "* lr * g) instead of mu * v_new - lr * g; no setting of the framework equals it (matching the "
+             "weights of g_t and g_(t-1) needs mu + mu^2 = 1 + mu + mu^2). The book's current Nesterov adds "
+             "mu^2 * v_old - (1 + mu) * lr * g, which is the framework's step rearranged (case "
+             "sgd/nesterov/textbook).",
+        why="The two in-place velocity lines of common/optimizer.py Nesterov came before the parameter lines in "
+            "the early version, after them in the current one.",
         link=f"{TEXTBOOK}/optimizer.py",
         holds="for one gradient sequence at a constant rate: x_t - p_0 = mu * (p_t - p_0) - sum_(k<=t) lr_k * g_k "
-              "(textbook x, framework p; step for step dx_k = mu * dp_k - lr_k * g_k)",
-        relation=R.textbook_nesterov(momentum=momentum),
+              "(erratum x, framework p; step for step dx_k = mu * dp_k - lr_k * g_k)",
+        relation=R.textbook_nesterov_erratum(momentum=momentum),
     )
 
 
@@ -117,6 +121,8 @@ def sgd(momentum=0.0, nesterov=False, form="keras", dampening=0.0, wd=0.0, mode=
 
 
 MU = 0.9
+#: the book decays the weight matrices only: biases, BatchNorm gamma and beta are excluded.
+TEXTBOOK_NOT_DECAYED = ("b", "gamma", "beta")
 SGD_CASES = [
     case("sgd/plain", SGD_COVERS, "lr 0.05, no momentum", sgd(), lrs=CONST),
     case("sgd/plain/changing-lr", SGD_COVERS, "lr 0.05 halved every 20 steps, no momentum", sgd(), lrs=HALVING),
@@ -140,9 +146,16 @@ SGD_CASES = [
          sgd(MU, True), lrs=DECAYING, known=[momentum_form("torch", momentum=MU, nesterov=True)]),
     case("sgd/nesterov/torch-form/changing-lr", SGD_COVERS, "Nesterov 0.9, PyTorch form, lr 0.05 * 0.97^t",
          sgd(MU, True, "torch"), lrs=DECAYING, known=[momentum_form("keras", momentum=MU, nesterov=True)]),
-    case("sgd/nesterov/textbook", SGD_COVERS, "the textbook's Nesterov (lr 0.01, momentum 0.9): equal to neither",
-         sgd(MU, True, "textbook"), lrs=R.constant(0.01, STEPS),
-         known=[textbook_nesterov("keras", MU), textbook_nesterov("torch", MU)]),
+    case("sgd/nesterov/textbook", SGD_COVERS, "the textbook's Nesterov (lr 0.01, momentum 0.9): p moves with the "
+         "previous velocity, mu^2 * v - (1 + mu) * lr * g, the Keras Nesterov rearranged: equal to both",
+         sgd(MU, True, "textbook"), lrs=R.constant(0.01, STEPS)),
+    case("sgd/nesterov/textbook/changing-lr", SGD_COVERS, "the textbook's Nesterov form, lr 0.05 * 0.97^t: equal "
+         "to Keras for any rates", sgd(MU, True, "textbook"), lrs=DECAYING,
+         known=[momentum_form("torch", momentum=MU, nesterov=True)]),
+    case("sgd/nesterov/textbook-erratum", SGD_COVERS, "the Nesterov of the book's early repository (v updated "
+         "first, then mu^2 * v_new - (1 + mu) * lr * g): equal to neither",
+         sgd(MU, True, "textbook-erratum"), lrs=R.constant(0.01, STEPS),
+         known=[textbook_nesterov_erratum("keras", MU), textbook_nesterov_erratum("torch", MU)]),
     case("sgd/weight-decay/plain", (*SGD_COVERS, "decoupled_decay"), "no momentum, decoupled decay 0.01 (Keras "
          "weight_decay; for plain SGD the same update as PyTorch's coupled weight_decay)",
          sgd(wd=0.01, mode="decoupled"), lrs=HALVING),
@@ -152,9 +165,12 @@ SGD_CASES = [
     case("sgd/weight-decay/decoupled", (*SGD_COVERS, "decoupled_decay"), "momentum 0.9, Keras's decoupled "
          "weight_decay 0.01; Keras only: torch.optim.SGD has no decoupled weight decay",
          sgd(MU, wd=0.01, mode="decoupled"), lrs=CONST, frameworks=("keras",)),
-    case("sgd/weight-decay/textbook", (*SGD_COVERS, "coupled_decay"), "the textbook's weight decay: SGD lr 0.01, "
-         "L2 lambda 0.1 on the weights only (bias excluded; PyTorch parameter groups, Keras "
-         "exclude_from_weight_decay)", sgd(wd=0.1, exclude=("b",)), lrs=R.constant(0.01, STEPS)),
+    case("sgd/weight-decay/textbook", (*SGD_COVERS, "coupled_decay", "l2_penalty"), "the textbook's weight decay: "
+         "SGD lr 0.01, gradient + lambda * W with lambda 0.1 on the weight matrix only (as the book: the bias, and "
+         "gamma / beta where present, are never decayed; PyTorch: weight_decay on a weights-only parameter group; "
+         "Keras: plain SGD, so the decoupled weight_decay with the bias excluded is the same update); the loss-side "
+         "term 0.5 * lambda * sum(W**2) is l2_penalty, tested against Keras L2(lambda / 2)",
+         sgd(wd=0.1, exclude=TEXTBOOK_NOT_DECAYED), lrs=R.constant(0.01, STEPS)),
 ]
 
 # -- AdaGrad ---------------------------------------------------------------------------------------------

@@ -145,3 +145,29 @@ def sum_squared(framework: str) -> Known:
         holds="L_textbook = 0.5 * K * Keras MSE(reduction='sum') for K outputs per sample; gradient likewise",
         relation=lambda f, ctx: (f * f.dtype.type(0.5 * ctx.inputs["y"].shape[1])).astype(f.dtype),
     )
+
+
+def _softmax_ce_value(f: np.ndarray, ctx: Context) -> np.ndarray:
+    x, t = ctx.inputs["y"].astype(np.float64), ctx.inputs["t"]
+    e = np.exp(x - x.max(axis=1, keepdims=True))
+    p = e / e.sum(axis=1, keepdims=True)
+    labels = t if t.ndim == 1 else t.argmax(axis=1)
+    shift = np.log1p(TEXTBOOK_DELTA / p[np.arange(p.shape[0]), labels]).mean()
+    return (f - shift).astype(f.dtype)
+
+
+def textbook_softmax_ce(framework: str) -> Known:
+    """The textbook's SoftmaxWithLoss against a framework's cross-entropy on logits: the loss only."""
+    name = {"keras": "Keras CategoricalCrossentropy / SparseCategoricalCrossentropy(from_logits=True)",
+            "torch": "PyTorch nn.CrossEntropyLoss"}[framework]
+    return Known(
+        framework=framework, quantities=("loss",),
+        what=f"The textbook's SoftmaxWithLoss adds 1e-7 to the probability of the label inside the log; {name} "
+             "takes the log-softmax of the logits, with no epsilon.",
+        why="common/layers.py SoftmaxWithLoss.forward = cross_entropy_error(softmax(x), t) = "
+            "-sum(log(y[arange(N), c] + 1e-7)) / N (c = t, or argmax(t) for one-hot rows); its backward, (y - t) / N, "
+            "leaves the 1e-7 out and equals the frameworks' gradient.",
+        link=f"{TEXTBOOK}/layers.py",
+        holds="L_textbook = L_framework - mean_n log(1 + 1e-7 / softmax(x)[n, c_n]); dx equal (integer or one-hot t)",
+        relation=_softmax_ce_value,
+    )

@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from comparisons.book import core_of
 from comparisons.metrics import error
 from comparisons.spec import Case, Compared, Context
 
@@ -57,7 +58,7 @@ def run_layer(case: Case, framework: str, dtype: str) -> Iterator[Compared]:
     if len(xs) < len(case.script):
         raise ValueError(f"case {case.id}: {len(case.script)} script steps but only {len(xs)} input batches")
     layer = case.make(dtype)
-    twin = _twin_builder("layer", framework)(layer, xs[0].shape)
+    twin = _twin_builder("layer", framework)(core_of(layer), xs[0].shape)  # a book class: its core's twin
     up = upstream_rng(case)
     history: list[np.ndarray] = []
     for step, mode in enumerate(case.script):
@@ -89,7 +90,7 @@ def run_loss(case: Case, framework: str, dtype: str) -> Iterator[Compared]:
     inputs = case.inputs(np.random.default_rng(case.seed), dtype)
     y, t = inputs["y"], inputs["t"]
     loss = case.make(dtype)
-    twin = _twin_builder("loss", framework)(loss, t, dtype)
+    twin = _twin_builder("loss", framework)(core_of(loss), t, dtype)
     dout = np.asarray(upstream_rng(case).standard_normal() + 2.0, dtype=dtype)  # random, away from 0
     ctx = Context(dtype, (), {**inputs, "dout": dout})
     value_fw = twin.forward(y, t)

@@ -142,8 +142,8 @@ def momentum_form_shift(*, momentum: float, nesterov: bool, scratch_form: str, d
     return relation
 
 
-def textbook_nesterov(*, momentum: float) -> Relation:
-    """The textbook's Nesterov from a framework Nesterov trajectory (same gradients, constant eta):
+def textbook_nesterov_erratum(*, momentum: float) -> Relation:
+    """The early textbook Nesterov (v updated first) from a framework Nesterov trajectory (same gradients):
     x_t - p_0 = mu * (p_t - p_0) - sum_{k<=t} eta_k * g_k   (step for step: dx_k = mu * dp_k - eta_k g_k)."""
     def relation(f: np.ndarray, ctx: Context) -> np.ndarray:
         p0 = ctx.inputs["path"][0]

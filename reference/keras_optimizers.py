@@ -129,7 +129,7 @@ def build(opt: O.Optimizer, params: Mapping[str, np.ndarray] | None, dtype: str,
 
     The learning rate passed at construction is a placeholder: ``step`` assigns each step's rate.
     A scratch form Keras does not have (PyTorch momentum form, epsilon outside the root,
-    "corrected" Adam epsilon, dampening, the textbook's Nesterov) is built as the nearest Keras
+    "corrected" Adam epsilon, dampening, the early textbook erratum Nesterov) is built as the nearest Keras
     optimizer with the same numbers; the case records the difference.
     """
     keras = frameworks.keras()

@@ -63,7 +63,7 @@ def build(opt: O.Optimizer, params: Mapping[str, np.ndarray] | None, dtype: str,
     (or, with ``tensors``, driving existing parameters such as a module's, keyed like scratch).
 
     A scratch form PyTorch does not have (Keras momentum form, epsilon inside the root, "hat"
-    Adam epsilon, the textbook's Nesterov) is built as the nearest PyTorch optimizer with the same
+    Adam epsilon, the early textbook erratum Nesterov) is built as the nearest PyTorch optimizer with the same
     numbers; the case records the difference.
     """
     torch = frameworks.torch()

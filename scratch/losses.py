@@ -93,25 +93,97 @@ def _check_predictions(y: np.ndarray, name: str) -> None:
 
 
 class SoftmaxCrossEntropy(_Loss):
-    """Softmax then cross-entropy on logits x (the textbook's ``SoftmaxWithLoss``)::
+    """Softmax then cross-entropy on logits x, in two semantics.
+
+    ``semantics="plain"`` (default)::
 
         L  = -(1/N) * sum_n sum_k t_nk * log_softmax(x)_nk
         dx = (softmax(x) - t) / N
 
+    ``semantics="textbook"`` (the textbook's ``SoftmaxWithLoss``: ``cross_entropy_error(softmax(x), t)``
+    forward, its own backward)::
+
+        y  = softmax(x)                                     # x - max(x) per row, then exp / sum exp
+        c  = t                      for integer labels t of shape (N,)
+        c  = argmax(t, axis=1)      for t of y's shape (one-hot or soft rows)
+        L  = -(1/N) * sum_n log(y[n, c_n] + delta)          delta = 1e-7
+        dx = (y - t) / N * dout                             for t of y's shape
+        dx = (y - onehot(c)) / N * dout                     for integer labels
+
+    The textbook form caps each sample's loss at -log(1e-7) = 16.1 and enters soft labels into the
+    loss as their argmax while the backward uses t itself; its dx is the gradient of the plain loss,
+    not of its own (the delta is left out of the derivative: relative difference delta / y[n, c_n]).
+
     Framework notes: Keras ``CategoricalCrossentropy(from_logits=True)`` /
     ``SparseCategoricalCrossentropy(from_logits=True)``; PyTorch ``nn.CrossEntropyLoss`` (logits;
-    class indices or probability targets). No epsilon anywhere.
+    class indices or probability targets). No epsilon anywhere: they equal the plain form, and the
+    textbook form's dx for integer or one-hot labels; its loss is smaller by
+    mean_n log(1 + delta / y[n, c_n]).
+
+    Args:
+        semantics: ``"plain"`` or ``"textbook"``.
     """
 
     _name = "x"
 
+    def __init__(self, semantics: str = "plain") -> None:
+        self.semantics = check_choice(semantics, "semantics", ("plain", "textbook"))
+
     def forward(self, x: np.ndarray, t: np.ndarray) -> np.ndarray:
+        if self.semantics == "textbook":
+            return self._forward_textbook(x, t)
         x, t1 = self._check(x, t)
         z = x - x.max(axis=1, keepdims=True)
         log_p = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
         n = x.shape[0]
         self._grad = (np.exp(log_p) - t1) / n
         return self._result(-(t1 * log_p).sum() / n)
+
+    def _forward_textbook(self, x: np.ndarray, t: np.ndarray) -> np.ndarray:
+        _check_predictions(x, "x")
+        rows = _textbook_targets(t, x)
+        e = np.exp(x - x.max(axis=1, keepdims=True))
+        y = e / e.sum(axis=1, keepdims=True)
+        n = x.shape[0]
+        if rows is not None:  # t of y's shape: argmax labels for the loss, t itself for the gradient
+            labels = rows.argmax(axis=1)
+            self._grad = (y - rows) / n
+        else:
+            labels = t
+            g = y.copy()
+            g[np.arange(n), labels] -= 1
+            self._grad = g / n
+        self.y = y
+        return textbook_cross_entropy(y, labels)
+
+
+def _textbook_targets(t: np.ndarray, y: np.ndarray) -> np.ndarray | None:
+    """None for integer labels (N,) in range; t in y's dtype for an array of y's shape; else ValueError."""
+    n, k = y.shape
+    if isinstance(t, np.ndarray) and t.ndim == 1 and t.dtype.kind in "iu" and t.shape == (n,):
+        if t.size and (t.min() < 0 or t.max() >= k):
+            bad = t[(t < 0) | (t >= k)][0]
+            raise ValueError(f"t: class labels must lie in [0, {k - 1}] for {k} classes, got {bad}")
+        return None
+    if isinstance(t, np.ndarray) and t.shape == (n, k) and t.dtype.kind in "iuf":
+        check_array(t, "t")
+        return t.astype(y.dtype, copy=False)
+    what = f"{t.dtype.name} array of shape {t.shape}" if isinstance(t, np.ndarray) else type(t).__name__
+    raise ValueError(f"t: expected integer labels of shape ({n},) or one-hot / probability rows of x's shape "
+                     f"({n}, {k}), got {what}")
+
+
+def textbook_cross_entropy(p: np.ndarray, labels: np.ndarray) -> np.floating:
+    """The textbook's cross-entropy on probabilities at integer labels (no checks)::
+
+        L = -(1/N) * sum_n log(p[n, labels_n] + delta),   delta = 1e-7
+
+    Args:
+        p: (N, K) probabilities.
+        labels: (N,) integer class indices.
+    """
+    n = p.shape[0]
+    return -np.sum(np.log(p[np.arange(n), labels] + p.dtype.type(TEXTBOOK_DELTA))) / n
 
 
 class CrossEntropy(_Loss):

@@ -9,9 +9,10 @@ import pytest
 from comparisons.cases import CASES
 from comparisons.spec import DTYPES, FRAMEWORKS
 
-# Modules whose ``__all__`` lists public components; each needs at least one case.
+# Modules whose ``__all__`` lists public components; each needs at least one case. The book's classes
+# (scratch.textbook.*) are covered as ``textbook.<name>`` (``textbook.Dropout`` is not ``Dropout``).
 COMPONENT_MODULES = ["scratch.layers", "scratch.losses", "scratch.optimizers", "scratch.schedules",
-                     "scratch.initializers", "scratch.callbacks"]
+                     "scratch.initializers", "scratch.callbacks", "scratch.textbook.layers"]
 NOT_COMPONENTS = {"Layer"}  # the base class
 
 
@@ -22,9 +23,10 @@ def _public_components():
             module = importlib.import_module(modname)
         except ModuleNotFoundError:
             continue
+        prefix = "textbook." if modname.startswith("scratch.textbook") else ""
         for name in getattr(module, "__all__", []):
             if name not in NOT_COMPONENTS:
-                names[name] = modname
+                names[prefix + name] = modname
     return names
 
 
@@ -40,6 +42,13 @@ def test_layers_and_losses_are_all_listed():
                  "BatchNorm", "Dropout", "SoftmaxCrossEntropy", "CrossEntropy", "MeanSquaredError",
                  "SumSquaredError"]:
         assert name in comps
+
+
+def test_every_class_of_the_books_layers_is_covered():
+    comps = _public_components()
+    for name in ["Relu", "Sigmoid", "Affine", "SoftmaxWithLoss", "Dropout", "BatchNormalization", "Convolution",
+                 "Pooling"]:
+        assert f"textbook.{name}" in comps
 
 
 def test_case_ids_are_unique():

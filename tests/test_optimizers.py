@@ -42,9 +42,11 @@ def test_torch_dampening_skips_first_step():
     np.testing.assert_allclose([b[0], p2[0]], [1.9, 0.71], atol=1e-15)   # 0.9 * 1 + 0.5 * 2
 
 
-@pytest.mark.parametrize(("form", "expected"), [("keras", 0.81), ("torch", 0.81), ("textbook", 0.729)])
+@pytest.mark.parametrize(("form", "expected"), [("keras", 0.81), ("torch", 0.81), ("textbook", 0.81),
+                                                ("textbook-erratum", 0.729)])
 def test_nesterov_first_step(form, expected):
-    # keras: 1 + (0.9 * -0.1 - 0.1); torch: 1 - 0.1 * (1 + 0.9); textbook: 1 + 0.81 * -0.1 - 1.9 * 0.1
+    # keras: 1 + (0.9 * -0.1 - 0.1); torch: 1 - 0.1 * (1 + 0.9); textbook: 1 + 0.81 * 0 - 1.9 * 0.1;
+    # textbook-erratum: 1 + 0.81 * -0.1 - 1.9 * 0.1
     p, _ = O.sgd_update(A([1.0]), A([1.0]), None, lr=0.1, momentum=0.9, nesterov=True, momentum_form=form)
     np.testing.assert_allclose(p, [expected], atol=1e-15)
 
@@ -223,19 +225,19 @@ def test_momentum_forms_agree_at_constant_lr_and_differ_when_it_changes(nesterov
                                    rtol=1e-13)
 
 
-def test_textbook_nesterov_relation():
+def test_textbook_nesterov_erratum_relation():
     gs, lrs = seq(*np.random.default_rng(1).standard_normal(20)), R.constant(0.1, 20)
     paths = {}
-    for form in ("keras", "textbook"):
+    for form in ("keras", "textbook-erratum"):
         p, v, paths[form] = A([0.5]), None, [A([0.5])]
         for lr, g in zip(lrs, gs, strict=True):
             p, v = O.sgd_update(p, g, v, lr=lr, momentum=0.9, nesterov=True, momentum_form=form)
             paths[form].append(p)
-    rel = R.textbook_nesterov(momentum=0.9)
-    assert abs(paths["keras"][-1] - paths["textbook"][-1])[0] > 1e-2
+    rel = R.textbook_nesterov_erratum(momentum=0.9)
+    assert abs(paths["keras"][-1] - paths["textbook-erratum"][-1])[0] > 1e-2
     for t in range(1, 21):
-        np.testing.assert_allclose(rel(paths["keras"][t], ctx(lrs, gs, paths["keras"], t)), paths["textbook"][t],
-                                   rtol=1e-13)
+        np.testing.assert_allclose(rel(paths["keras"][t], ctx(lrs, gs, paths["keras"], t)),
+                                   paths["textbook-erratum"][t], rtol=1e-13)
 
 
 def test_adam_epsilon_ratio_relation():
@@ -306,3 +308,69 @@ def test_keras_float32_adam_gap_is_its_float32_betas():
     as_is = max(r.max_rel for r in run_case(case, "keras", "float32"))
     same_betas = max(r.max_rel for r in run_case(rounded, "keras", "float32"))
     assert as_is > 1e-6 and same_betas < as_is / 5
+
+
+def test_textbook_nesterov_is_the_keras_nesterov_rearranged():
+    # p + mu^2 v - (1 + mu) lr g == p + mu (mu v - lr g) - lr g: the same step, any rate sequence
+    gs, lrs = seq(*np.random.default_rng(3).standard_normal(30)), R.decaying(0.1, 0.9, 30)
+    paths = {}
+    for form in ("keras", "textbook", "textbook-erratum"):
+        p, v, paths[form] = A([0.5]), None, []
+        for lr, g in zip(lrs, gs, strict=True):
+            p, v = O.sgd_update(p, g, v, lr=lr, momentum=0.9, nesterov=True, momentum_form=form)
+            paths[form].append(p[0])
+    keras, book, erratum = (np.array(paths[f]) for f in ("keras", "textbook", "textbook-erratum"))
+    # float64: a few roundings per step on values of order 1, over 30 steps
+    np.testing.assert_allclose(book, keras, rtol=0, atol=1e-14)
+    assert np.max(np.abs(erratum - keras)) > 1e-2
+
+
+def test_textbook_nesterov_first_steps_by_hand():
+    # lr 0.1, mu 0.9, v0 = 0, p0 = 1, g1 = 2, g2 = 1; v1 = -0.2, v2 = 0.9 * -0.2 - 0.1 = -0.28 in both forms
+    # book:    p1 = 1 + 0.81 * 0 - 1.9 * 0.1 * 2 = 0.62;      p2 = 0.62 + 0.81 * -0.2 - 0.19 = 0.268
+    # erratum: p1 = 1 + 0.81 * -0.2 - 0.38 = 0.458;           p2 = 0.458 + 0.81 * -0.28 - 0.19 = 0.0412
+    for form, want1, want2 in (("textbook", 0.62, 0.268), ("textbook-erratum", 0.458, 0.0412)):
+        p, v = O.sgd_update(A([1.0]), A([2.0]), None, lr=0.1, momentum=0.9, nesterov=True, momentum_form=form)
+        assert p[0] == pytest.approx(want1, abs=1e-15) and v[0] == pytest.approx(-0.2, abs=1e-15)
+        p, v = O.sgd_update(p, A([1.0]), v, lr=0.1, momentum=0.9, nesterov=True, momentum_form=form)
+        assert p[0] == pytest.approx(want2, abs=1e-15) and v[0] == pytest.approx(-0.28, abs=1e-15)
+
+
+# -- the loss-side L2 term -------------------------------------------------------------------------------
+def test_l2_penalty_by_hand_weights_only():
+    params = {"W1": A([[1.0, -2.0]]), "b1": A([3.0]), "W2": A([0.5]), "gamma1": A([4.0])}
+    # 0.5 * 0.1 * (1 + 4) + 0.5 * 0.1 * 0.25 = 0.25 + 0.0125; biases and gamma not in names
+    assert O.l2_penalty(params, 0.1, ["W1", "W2"]) == pytest.approx(0.2625, abs=1e-16)
+    assert O.l2_penalty(params, 0.0, ["W1"]) == 0.0
+    with pytest.raises(ValueError, match=r"names: \['W3'\] not in params"):
+        O.l2_penalty(params, 0.1, ["W1", "W3"])
+    with pytest.raises(ValueError, match="weight_decay: expected a finite number >= 0, got -1"):
+        O.l2_penalty(params, -1, ["W1"])
+
+
+def test_l2_penalty_gradient_is_coupled_decay():
+    # d/dW of 0.5 * lambda * sum(W**2) is lambda * W, the term coupled_decay adds (PyTorch's weight_decay)
+    rng = np.random.default_rng(4)
+    params, lam, h = {"W": rng.standard_normal((3, 2))}, 0.1, 1e-5
+    numeric = np.zeros((3, 2))
+    for idx in np.ndindex(3, 2):
+        up, down = {"W": params["W"].copy()}, {"W": params["W"].copy()}
+        up["W"][idx] += h
+        down["W"][idx] -= h
+        numeric[idx] = (O.l2_penalty(up, lam, ["W"]) - O.l2_penalty(down, lam, ["W"])) / (2 * h)
+    # central difference of a quadratic: exact up to the rounding of the two sums (~1e-16 / 1e-5)
+    np.testing.assert_allclose(numeric, O.coupled_decay(np.zeros((3, 2)), params["W"], lam), rtol=0, atol=1e-10)
+
+
+def test_l2_penalty_is_keras_l2_of_half_lambda():
+    from reference import frameworks
+    keras = frameworks.keras()
+    W = np.random.default_rng(5).standard_normal((5, 4))
+    ours = O.l2_penalty({"W": W}, 2.0**-5, ["W"])
+    theirs = float(keras.regularizers.L2(2.0**-6)(keras.ops.convert_to_tensor(W, dtype="float64")))
+    assert abs(theirs - ours) <= 4 * np.finfo(np.float64).eps * ours   # the same sum, another order
+    # a factor not exact in float32 is cast through float32 by Keras (0.05 -> 0.05000000074505806)
+    ours = O.l2_penalty({"W": W}, 0.1, ["W"])
+    theirs = float(keras.regularizers.L2(0.05)(keras.ops.convert_to_tensor(W, dtype="float64")))
+    shift = float(np.float32(0.05)) / 0.05 - 1.0   # 1.49e-8
+    assert abs(theirs / ours - 1.0 - shift) < 1e-14 and shift > 1e-8

@@ -18,6 +18,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
+from comparisons.book import unwrap
 from comparisons.spec import Case
 from reference import frameworks
 
@@ -197,14 +198,16 @@ def _framework_call(build, *args) -> str:
 
 
 def case_calls(case: Case, dtype: str = "float64") -> dict[str, str]:
-    """``{"scratch": ..., "keras": ..., "torch": ...}`` for one case; a framework the case is not
-    compared with gets ``NOT_COMPARED``."""
+    """``{"scratch": ..., "keras": ..., "torch": ...}`` for one case (and ``"book"`` first for a case of
+    one of the book's classes); a framework the case is not compared with gets ``NOT_COMPARED``."""
     if case.kind == "callback":
         out = callback_calls(case)
     else:
         inputs = case.inputs(np.random.default_rng(case.seed), dtype)
-        obj = case.make(dtype)
+        book, obj = unwrap(case.make(dtype))
         out = {"scratch": scratch_call(obj, MODULES[case.kind])}
+        if book is not None:
+            out = {"book": scratch_call(book, type(book).__module__.removeprefix("scratch.")), **out}
         for fw in ("keras", "torch"):
             if fw not in case.frameworks:
                 out[fw] = NOT_COMPARED

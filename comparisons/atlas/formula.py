@@ -13,18 +13,25 @@ from __future__ import annotations
 import importlib
 import inspect
 
-#: Modules whose ``__all__`` lists the public components (as tests/test_meta.py reads them).
+#: Modules whose ``__all__`` lists the public components (as tests/test_meta.py reads them). The book's
+#: classes (``scratch.textbook.*``) are named ``textbook.<name>`` in the case table (``textbook.Affine``),
+#: since some of their names are also core names (``Sigmoid``, ``Dropout``).
 COMPONENT_MODULES = ("scratch.layers", "scratch.losses", "scratch.optimizers", "scratch.schedules",
-                     "scratch.initializers", "scratch.callbacks")
+                     "scratch.initializers", "scratch.callbacks", "scratch.textbook.layers")
+TEXTBOOK_PREFIX = "textbook."
 STOP = ("Framework notes", "Args:", "Returns:", "Attributes:", "Raises:", "Example")
 
 
 def resolve(name: str) -> tuple[str, object] | None:
-    """(module name, object) of a public scratch component, or None."""
+    """(module name, object) of a public scratch component (``textbook.<name>``: the book's), or None."""
+    book = name.startswith(TEXTBOOK_PREFIX)
+    bare = name.removeprefix(TEXTBOOK_PREFIX)
     for modname in COMPONENT_MODULES:
+        if modname.startswith("scratch.textbook") != book:
+            continue
         module = importlib.import_module(modname)
-        if name in getattr(module, "__all__", ()):
-            return modname, getattr(module, name)
+        if bare in getattr(module, "__all__", ()):
+            return modname, getattr(module, bare)
     return None
 
 
@@ -104,12 +111,13 @@ def formula(name: str, related: tuple[str, ...] = ()) -> tuple[str, str]:
     modname, obj = found
     doc = inspect.getdoc(obj) or ""
     block = algorithm_block(doc)
+    source = f"{modname}.{name.removeprefix(TEXTBOOK_PREFIX)}"
     if block is not None:
-        return block, f"{modname}.{name}"
+        return block, source
     for other in related:
         hit = resolve(other)
         if hit is not None and other != name:
             other_block = algorithm_block(inspect.getdoc(hit[1]) or "")
             if other_block is not None:
                 return other_block, f"{hit[0]}.{other}"
-    return summary_block(doc), f"{modname}.{name}"
+    return summary_block(doc), source

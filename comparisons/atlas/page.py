@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import pandas as pd
 
 from comparisons.atlas.calls import case_calls
-from comparisons.atlas.formula import formula, resolve
+from comparisons.atlas.formula import TEXTBOOK_PREFIX, formula, resolve
 from comparisons.atlas.markup import Page, slug
 from comparisons.spec import DTYPES, FRAMEWORKS, Case
 
@@ -91,14 +91,14 @@ def _known_items(cases: Sequence[Case], df: pd.DataFrame) -> list[str]:
 
 
 def _call_blocks(page: Page, cases: Sequence[Case]) -> None:
-    groups: dict[tuple[str, str, str], list[Case]] = {}
+    groups: dict[tuple[str, str, str, str], list[Case]] = {}
     for c in cases:
         calls = case_calls(c)
-        groups.setdefault((calls["scratch"], calls["keras"], calls["torch"]), []).append(c)
-    for (scratch, keras, torch), members in groups.items():
+        groups.setdefault((calls.get("book", ""), calls["scratch"], calls["keras"], calls["torch"]), []).append(c)
+    for (book, scratch, keras, torch), members in groups.items():
         ids = ", ".join(f"`{c.id}`" for c in members)
         page.text(f"{ids}: {members[0].summary}")
-        page.code(f"scratch: {scratch}\nKeras:   {keras}\nPyTorch: {torch}")
+        page.code((f"book:    {book}\n" if book else "") + f"scratch: {scratch}\nKeras:   {keras}\nPyTorch: {torch}")
 
 
 def section(page: Page, name: str, cases: Sequence[Case], df: pd.DataFrame) -> None:
@@ -107,7 +107,7 @@ def section(page: Page, name: str, cases: Sequence[Case], df: pd.DataFrame) -> N
     kind = cases[0].kind
     page.heading(name)
     also = f" Also exercises: {', '.join(f'`{n}`' for n in related)}." if related else ""
-    where = f"`{found[0]}.{name}`" if found else f"`{name}`"
+    where = f"`{found[0]}.{name.removeprefix(TEXTBOOK_PREFIX)}`" if found else f"`{name}`"
     page.text(f"{kind}, {len(cases)} case{'s' if len(cases) > 1 else ''}, {where}.{also}")
     text, source = formula(name, related)
     if text:

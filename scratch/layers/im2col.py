@@ -59,8 +59,10 @@ def output_size(
     """(OH, OW) = (H + top + bottom - KH) / SH + 1, and likewise for W.
 
     Raises ValueError if the kernel is larger than the padded input, or if the division is not
-    exact and ``truncate`` is False (frameworks silently drop the last rows/columns; the textbook's
-    reshape breaks). ``kernel_name`` is the argument the message names (``pool_size`` for pools).
+    exact and ``truncate`` is False. With ``truncate=True`` the size is floored and the trailing
+    rows/columns that do not fill a window are dropped, as Keras ``"valid"``, PyTorch and the
+    textbook's ``Convolution``, ``Pooling`` and ``im2col`` do silently. ``kernel_name`` is the
+    argument the message names (``pool_size`` for pools).
     """
     out = []
     what = "pool" if kernel_name == "pool_size" else "kernel"

@@ -140,7 +140,8 @@ class BatchNorm(Layer):
             mu = x2.mean(axis=0, dtype=np.float64)  # float64 accumulation, whatever the layer dtype
             xc = x2 - mu  # float64: (M, D)
             var = (xc * xc).mean(axis=0)
-            self._update_running(mu.astype(self.dtype), var.astype(self.dtype), m)
+            self.batch_stats = (mu.astype(self.dtype), var.astype(self.dtype))  # (D,) each, layer dtype
+            self._update_running(*self.batch_stats, m)
             inv_std = 1 / np.sqrt(var + self.eps)  # float64
             x_hat = (xc * inv_std).astype(self.dtype, copy=False)  # rounded once to the layer dtype
             inv_std = inv_std.astype(self.dtype, copy=False)

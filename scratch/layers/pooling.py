@@ -21,7 +21,7 @@ class _Pool2D(Layer):
     Args:
         pool_size: k or (KH, KW).
         stride: s or (SH, SW); ``None`` means ``pool_size`` (Keras and PyTorch; the textbook's
-            ``Pooling`` defaults to stride 1, its networks pass 2).
+            ``Pooling(pool_h, pool_w, stride=2, pad=0)`` defaults to 2).
         padding: int, (ph, pw) (at most half the pool size, PyTorch's rule: every window then
             holds a real cell), ``"valid"`` or ``"same"`` (Keras rule).
         truncate: allow an output size that does not divide exactly (default False raises).

@@ -90,6 +90,41 @@ def coupled_decay(g: np.ndarray, p: np.ndarray, weight_decay: float) -> np.ndarr
     return g + p * p.dtype.type(weight_decay)
 
 
+def l2_penalty(params: Mapping[str, np.ndarray], weight_decay: float, names: Collection[str]) -> float:
+    """The loss-side term of coupled L2 decay: ``sum over names of 0.5 * weight_decay * sum(p**2)``.
+
+    Its gradient is ``weight_decay * p`` for each named parameter, the term :func:`coupled_decay`
+    adds to the gradient, so ``loss + l2_penalty`` and ``coupled_decay`` belong together. The
+    textbook's ``MultiLayerNet`` / ``MultiLayerNetExtend`` add it over the weight matrices only
+    (``names = W1, W2, ...``; not biases, not gamma / beta), accumulated name by name from 0 in the
+    order given, as computed here (so the sum is bit-identical to the book's).
+
+    Framework notes: PyTorch has no loss-side term: ``SGD(weight_decay=lambda)`` on a parameter group
+    of the weights adds only the gradient ``lambda * W``. Keras ``kernel_regularizer=L2(lambda / 2)``
+    adds ``(lambda / 2) * sum(W**2)`` to the loss (Keras's L2 has no 1/2), with the factor cast from a
+    Python float through float32 (0.05 -> 0.05000000074505806, 1.5e-8 relative; a factor exact in
+    float32, such as a power of 2, is exact).
+
+    Args:
+        params: name -> array.
+        weight_decay: lambda >= 0.
+        names: the names of the decayed parameters, in the order of summation; each must be in ``params``.
+
+    Returns:
+        The penalty (a float; 0.0 when ``weight_decay`` is 0 or ``names`` is empty).
+    """
+    weight_decay = check_nonnegative(weight_decay, "weight_decay")
+    if isinstance(names, str):
+        raise ValueError(f"names: expected a collection of parameter names, got the string {names!r}")
+    missing = [n for n in names if n not in params]
+    if missing:
+        raise ValueError(f"names: {missing} not in params (which has {sorted(params)})")
+    total = 0.0
+    for name in names:
+        total += 0.5 * weight_decay * np.sum(params[name] ** 2)
+    return float(total)
+
+
 def decoupled_decay(p: np.ndarray, lr: float, weight_decay: float) -> np.ndarray:
     """Decay applied to the parameter before the update: ``p - p * weight_decay * lr``.
 

@@ -9,7 +9,7 @@ import numpy as np
 from scratch._checks import check_choice
 from scratch.optimizers.base import Optimizer, check_flag, check_lr, check_unit
 
-MOMENTUM_FORMS = ("keras", "torch", "textbook")
+MOMENTUM_FORMS = ("keras", "torch", "textbook", "textbook-erratum")
 
 
 def sgd_update(p: np.ndarray, g: np.ndarray, velocity: np.ndarray | None, *, lr: float, momentum: float = 0.0,
@@ -31,15 +31,23 @@ def sgd_update(p: np.ndarray, g: np.ndarray, velocity: np.ndarray | None, *, lr:
             p <- p - eta * b                           plain momentum
             p <- p - eta * (g + mu * b)                Nesterov (needs d = 0)
 
-        "textbook" form (common/optimizer.py): plain momentum as "keras"; Nesterov
+        "textbook" form (the book's common/optimizer.py): plain momentum as "keras"; Nesterov moves
+        p with the velocity of the previous step, then updates it:
+            p <- p + mu * mu * v - (1 + mu) * eta * g     (v of the previous step)
             v <- mu * v - eta * g
-            p <- p + mu * mu * v - (1 + mu) * eta * g
+
+        "textbook-erratum" form (an early version of the book's repository): the same two lines
+        in the other order, v updated first:
+            v <- mu * v - eta * g
+            p <- p + mu * mu * v - (1 + mu) * eta * g     (v of this step)
 
     With a constant eta the "keras" and "torch" forms give the same trajectory (v = -eta * b);
     when eta changes they differ: "keras" keeps old gradients at the eta they were taken with,
-    "torch" rescales the whole buffer by the current eta. The textbook's Nesterov multiplies the
-    updated velocity by mu**2, so it equals neither framework; for one gradient sequence its
-    displacement is mu times the Keras Nesterov displacement minus sum_k eta_k * g_k.
+    "torch" rescales the whole buffer by the current eta. The textbook's Nesterov is the Keras
+    Nesterov rearranged: mu * v_new - eta * g = mu^2 * v - (1 + mu) * eta * g, so the two agree to
+    rounding for any eta sequence. The erratum form multiplies the updated velocity by mu**2 and
+    equals no framework: each of its steps is mu times the Keras Nesterov step minus eta_k * g_k,
+    so for one gradient sequence x_t - p_0 = mu * (p_t - p_0) - sum_k eta_k * g_k.
 
     Framework notes: Keras ``SGD(learning_rate, momentum, nesterov)`` has no dampening and checks
     momentum is a float in [0, 1]; PyTorch ``SGD(lr, momentum, dampening, nesterov)`` raises for
@@ -48,12 +56,12 @@ def sgd_update(p: np.ndarray, g: np.ndarray, velocity: np.ndarray | None, *, lr:
     Args:
         p: parameter.
         g: gradient, same shape and dtype.
-        velocity: ``v`` ("keras", "textbook") or ``b`` ("torch") from the previous step; ``None`` on
+        velocity: ``v`` ("keras", "textbook", "textbook-erratum") or ``b`` ("torch") from the previous step; ``None`` on
             the first step (and ignored when momentum is 0).
         lr: learning rate of this step (>= 0).
         momentum: mu in [0, 1].
         nesterov: Nesterov momentum (needs momentum > 0).
-        momentum_form: ``"keras"``, ``"torch"`` or ``"textbook"``.
+        momentum_form: ``"keras"``, ``"torch"``, ``"textbook"`` or ``"textbook-erratum"``.
         dampening: d in [0, 1], "torch" form only.
 
     Returns:
@@ -67,12 +75,16 @@ def sgd_update(p: np.ndarray, g: np.ndarray, velocity: np.ndarray | None, *, lr:
     if momentum_form == "torch":
         b = g.copy() if velocity is None else velocity * mu + g * p.dtype.type(1.0 - dampening)
         return p - (g + b * mu if nesterov else b) * eta, b
-    v = (np.zeros_like(p) if velocity is None else velocity) * mu - g * eta
+    old = np.zeros_like(p) if velocity is None else velocity
+    v = old * mu - g * eta
     if not nesterov:
         return p + v, v
     if momentum_form == "keras":
         return p + (v * mu - g * eta), v
-    return p + v * p.dtype.type(momentum * momentum) - g * p.dtype.type((1.0 + momentum) * lr), v
+    mu2, step = p.dtype.type(momentum * momentum), p.dtype.type((1.0 + momentum) * lr)
+    if momentum_form == "textbook":
+        return p + old * mu2 - g * step, v
+    return p + v * mu2 - g * step, v
 
 
 def _check_sgd(momentum: object, nesterov: object, momentum_form: object, dampening: object) -> tuple[float, float]:
@@ -100,8 +112,9 @@ class SGD(Optimizer):
         momentum: mu in [0, 1] (default 0).
         nesterov: Nesterov momentum (default False).
         momentum_form: ``"keras"`` (velocity of eta-scaled steps), ``"torch"`` (buffer of raw
-            gradients) or ``"textbook"`` (default ``"keras"``); they differ only under a changing
-            learning rate, except the textbook's Nesterov.
+            gradients), ``"textbook"`` (the book's Nesterov, the Keras Nesterov rearranged) or
+            ``"textbook-erratum"`` (the early repository's Nesterov, equal to no framework); default
+            ``"keras"``. They differ only under a changing learning rate, except the erratum Nesterov.
         dampening: PyTorch's dampening, "torch" form only (default 0).
         weight_decay, weight_decay_mode, exclude_from_weight_decay: see ``Optimizer``.
     """
