@@ -6,7 +6,8 @@ The case table fixes a few hand-picked geometries; here hypothesis searches the 
 edge shapes included (1 x 1 images, a kernel as large as the padded input, a stride larger than
 the kernel, odd sizes with ``"same"`` and stride 2, N-D input to Dense). ``derandomize=True`` makes
 every run draw the same examples (reproducible in CI); the budgets keep the file under a minute on
-two cores. Bad-input properties: any invalid argument raises a ValueError that names it, never a
+two cores (the ``slow`` suite runs the PyTorch properties with 300 examples each). Bad-input
+properties: any invalid argument raises a ValueError that names it, never a
 NumPy error.
 """
 
@@ -29,6 +30,12 @@ SETTINGS = dict(deadline=None, derandomize=True, suppress_health_check=[HealthCh
                 print_blob=True)
 TORCH = settings(max_examples=25, **SETTINGS)
 KERAS = settings(max_examples=4, **SETTINGS)
+LARGE = settings(max_examples=300, **SETTINGS)  # the slow suite
+
+
+def _budgets(body, **strategies):
+    """The property ``body`` as two tests: the bounded budget of ``make test`` and a slow larger one."""
+    return TORCH(given(**strategies)(body)), pytest.mark.slow(LARGE(given(**strategies)(body)))
 
 dtypes = st.sampled_from(["float64", "float32"])
 seeds = st.integers(0, 2**32 - 1)
@@ -98,27 +105,33 @@ def _check(layer, build, shape, dtype, rng, *, training=True, mask_from_twin=Fal
     return twin
 
 
-@TORCH
-@given(case=conv_cases(), dtype=dtypes, seed=seeds)
-def test_conv2d_matches_torch(case, dtype, seed):
+def _conv2d_matches_torch(case, dtype, seed):
     rng = np.random.default_rng(seed)
     _check(_conv(case, dtype, rng), torch_layers.build, case["shape"], dtype, rng)
 
 
-@TORCH
-@given(case=pool_cases(), dtype=dtypes, seed=seeds)
-def test_pool_matches_torch(case, dtype, seed):
+test_conv2d_matches_torch, test_conv2d_matches_torch_large_budget = _budgets(
+    _conv2d_matches_torch, case=conv_cases(), dtype=dtypes, seed=seeds)
+
+
+def _pool_matches_torch(case, dtype, seed):
     rng = np.random.default_rng(seed)
     _check(_pool(case, dtype), torch_layers.build, case["shape"], dtype, rng)
 
 
-@TORCH
-@given(n=st.integers(1, 5), feature_shape=st.lists(st.integers(1, 4), min_size=1, max_size=3),
-       units=st.integers(1, 6), dtype=dtypes, seed=seeds)
-def test_dense_nd_matches_torch(n, feature_shape, units, dtype, seed):
+test_pool_matches_torch, test_pool_matches_torch_large_budget = _budgets(
+    _pool_matches_torch, case=pool_cases(), dtype=dtypes, seed=seeds)
+
+
+def _dense_nd_matches_torch(n, feature_shape, units, dtype, seed):
     rng = np.random.default_rng(seed)
     layer = L.Dense(math.prod(feature_shape), units, b=rng.standard_normal(units), rng=rng, dtype=dtype)
     _check(layer, torch_layers.build, (n, *feature_shape), dtype, rng)
+
+
+test_dense_nd_matches_torch, test_dense_nd_matches_torch_large_budget = _budgets(
+    _dense_nd_matches_torch, n=st.integers(1, 5), feature_shape=st.lists(st.integers(1, 4), min_size=1, max_size=3),
+    units=st.integers(1, 6), dtype=dtypes, seed=seeds)
 
 
 @st.composite
@@ -134,9 +147,7 @@ def batchnorm_cases(draw):
     return dict(shape=shape, c=c, momentum=momentum, eps=eps, training=draw(st.booleans()))
 
 
-@TORCH
-@given(case=batchnorm_cases(), dtype=dtypes, seed=seeds)
-def test_batchnorm_matches_torch(case, dtype, seed):
+def _batchnorm_matches_torch(case, dtype, seed):
     rng = np.random.default_rng(seed)
     c = case["c"]
     layer = L.BatchNorm(c, momentum=case["momentum"], momentum_of="batch", eps=case["eps"], running_var="unbiased",
@@ -149,13 +160,19 @@ def test_batchnorm_matches_torch(case, dtype, seed):
         assert err.max_rel <= tol, f"BatchNorm {case} {dtype} buffer {k}: {err.describe()}"
 
 
-@TORCH
-@given(shape=st.lists(st.integers(1, 6), min_size=2, max_size=4), rate=st.floats(0.0, 0.95),
-       dtype=dtypes, seed=seeds)
-def test_dropout_with_injected_mask_matches_torch(shape, rate, dtype, seed):
+test_batchnorm_matches_torch, test_batchnorm_matches_torch_large_budget = _budgets(
+    _batchnorm_matches_torch, case=batchnorm_cases(), dtype=dtypes, seed=seeds)
+
+
+def _dropout_with_injected_mask_matches_torch(shape, rate, dtype, seed):
     rng = np.random.default_rng(seed)
     layer = L.Dropout(rate, inverted=True, rng=rng, dtype=dtype)
     _check(layer, torch_layers.build, tuple(shape), dtype, rng, mask_from_twin=True)
+
+
+test_dropout_matches_torch, test_dropout_matches_torch_large_budget = _budgets(
+    _dropout_with_injected_mask_matches_torch, shape=st.lists(st.integers(1, 6), min_size=2, max_size=4),
+    rate=st.floats(0.0, 0.95), dtype=dtypes, seed=seeds)
 
 
 # -- Keras on a smaller sample ---------------------------------------------------------------------
