@@ -96,6 +96,19 @@ def test_calls_carry_the_converted_arguments():
     assert "patience=1" in plateau["keras"] and "patience=0" in plateau["torch"]
 
 
+def test_a_book_class_section_starts_with_the_books_call(page):
+    calls = case_calls(BY_ID["textbook/pooling/2x2"])
+    assert calls["book"] == "textbook.layers.Pooling(pool_h=2, pool_w=2, stride=2, pad=0)"
+    assert calls["scratch"].startswith("layers.MaxPool2D(pool_size=(2, 2), stride=(2, 2), padding=0, truncate=True")
+    assert "strides=(2, 2)" in calls["keras"] and "stride=(2, 2)" in calls["torch"]
+    assert case_calls(BY_ID["textbook/softmax-with-loss/int"])["scratch"] == \
+        "losses.SoftmaxCrossEntropy(semantics='textbook')"
+    md = page.markdown()
+    section = md[md.index("## textbook.Pooling"):]
+    assert "`scratch.textbook.layers.Pooling`" in section and "book:    textbook.layers.Pooling(" in section
+    assert F.formula("textbook.BatchNormalization")[1] == "scratch.textbook.layers.BatchNormalization"
+
+
 def test_in_page_links_resolve_to_anchors(page):
     doc = page.html()
     ids = set(re.findall(r' id="([^"]+)"', doc))

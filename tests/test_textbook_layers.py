@@ -77,6 +77,23 @@ def test_softmax_with_loss_caps_a_confident_mistake():
     assert S.SoftmaxCrossEntropy().forward(np.array([[0.0, -100.0]]), np.array([1])) == pytest.approx(100.0)
 
 
+def test_softmax_with_loss_backward_is_the_gradient_without_the_delta():
+    from scratch.gradcheck import numerical_gradient
+
+    rng = np.random.default_rng(4)
+    x, t = rng.standard_normal((3, 4)), np.array([0, 3, 1])
+    layer = T.SoftmaxWithLoss()
+    layer.forward(x, t)
+    dx = layer.backward()
+    plain = numerical_gradient(lambda: float(S.SoftmaxCrossEntropy().forward(x, t)), x, h=1e-5)
+    own = numerical_gradient(lambda: float(T.SoftmaxWithLoss().forward(x, t)), x, h=1e-5)
+    np.testing.assert_allclose(dx, plain, rtol=0, atol=1e-10)
+    # d/dx of -log(y_c + delta) = (y_c / (y_c + delta)) * d/dx of -log(y_c): the book leaves the factor out
+    y_c = layer.y[np.arange(3), t]
+    np.testing.assert_allclose(own, dx * (y_c / (y_c + 1e-7))[:, None], rtol=0, atol=1e-10)
+    assert np.abs(own - dx).max() > 1e-9
+
+
 def test_pooling_4x4_to_2x2():
     x = np.array([[1.0, 2.0, 5.0, 0.0], [3.0, 4.0, 1.0, 1.0], [0.0, 0.0, 2.0, 2.0], [9.0, 1.0, 2.0, 8.0]])
     pool = T.Pooling(2, 2)  # the book's default stride is 2
