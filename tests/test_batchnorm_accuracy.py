@@ -77,3 +77,14 @@ def test_float32_statistics_accumulate_in_float64():
     assert bn.buffers["running_mean"][0] == np.float32(xl.mean())
     assert bn.buffers["running_var"][0] == np.float32(xl.var())
     np.testing.assert_allclose(y[:2, 0], [1.0, -1.0], rtol=1e-6)
+
+
+def test_empty_training_batch_scratch_raises_where_pytorch_returns_empty():
+    """The documented difference: PyTorch trains on no samples silently; scratch names the mistake."""
+    bn_t = torch.nn.BatchNorm1d(3, momentum=0.1, eps=1e-5, affine=True, track_running_stats=True,
+                                dtype=torch.float64)
+    y = bn_t.train()(torch.zeros(0, 3, dtype=torch.float64))
+    assert tuple(y.shape) == (0, 3)
+    assert bn_t.running_mean.tolist() == [0.0] * 3 and bn_t.running_var.tolist() == [1.0] * 3
+    with pytest.raises(ValueError, match="x: a batch needs at least one sample"):
+        BatchNorm.torch(3).forward(np.zeros((0, 3)), training=True)

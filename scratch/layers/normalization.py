@@ -53,8 +53,11 @@ class BatchNorm(Layer):
         stats: ``"channel"`` or ``"activation"`` (4-D input only).
         running_mean_init, running_var_init: initial running statistics (finite; the variance >= 0).
 
-    An empty batch (N = 0): a training forward raises ValueError (no statistics from no values,
-    as PyTorch); an evaluation forward returns the empty output and backward the empty dx.
+    An empty batch (N = 0): a training forward raises ValueError (the batch mean and variance of
+    no values are 0/0); an evaluation forward returns the empty output and backward the empty dx.
+    PyTorch 2.13 returns an empty output in training too, leaving the running statistics as they
+    were (``num_batches_tracked`` still counts the batch); a training step on no samples is a bug
+    in the caller that scratch reports instead.
         gamma, beta: explicit initial scale and shift (default ones and zeros).
         dtype: ``"float32"`` or ``"float64"``.
     """
