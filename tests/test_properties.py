@@ -17,7 +17,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from comparisons.metrics import error
@@ -85,10 +85,17 @@ def _conv(case, dtype, rng):
 
 
 # -- the comparison ------------------------------------------------------------------------------
-def _check(layer, build, shape, dtype, rng, *, training=True, mask_from_twin=False):
-    """Forward, dx and parameter gradients of ``layer`` against its twin, under a random dy."""
+def _check(layer, build, shape, dtype, rng, *, training=True, mask_from_twin=False, dx_scale=None):
+    """Forward, dx and parameter gradients of ``layer`` against its twin, under a random dy.
+
+    ``dx_scale(x, dy)``: for a dx formed by cancelling terms, the size of those terms; the rounding
+    error of dx is relative to it, not to dx itself (which may cancel to almost zero).
+    """
     x = rng.standard_normal(shape).astype(dtype)
-    twin = build(layer, shape)
+    try:
+        twin = build(layer, shape)
+    except NotImplementedError:  # a geometry the framework has no layer for (Keras covers it)
+        assume(False)
     y_fw, extras = twin.forward(x, training=training)
     if mask_from_twin:
         y = layer.forward(x, training=training, mask=extras["mask"])
@@ -101,8 +108,23 @@ def _check(layer, build, shape, dtype, rng, *, training=True, mask_from_twin=Fal
     for name, a, b in [("forward", y, y_fw), ("dx", dx, dx_fw)] + [
             (f"grad:{k}", layer.grads[k], grads_fw[k]) for k in layer.params]:
         err = error(a, b, name)
-        assert err.max_rel <= tol, f"{type(layer).__name__} {shape} {dtype} {name}: {err.describe()}"
+        scale = float(np.abs(b).max(initial=0.0))
+        if name == "dx" and dx_scale is not None:
+            scale = max(scale, dx_scale(x, dy))
+        assert err.max_abs <= tol * scale, f"{type(layer).__name__} {shape} {dtype} {name}: {err.describe()}"
     return twin
+
+
+def _batchnorm_dx_scale(layer, training):
+    """dx = g/M * (M*dy - sum dy - x_hat * sum(dy * x_hat)), g = gamma / sqrt(var + eps): the terms are
+    of size |g| * max|dy|, and with M = 2 they cancel exactly up to eps (dx ~ 1e-7 of them)."""
+    def scale(x, dy):
+        if not training:
+            return 0.0
+        axes = (0,) if x.ndim == 2 else (0, 2, 3)
+        g = np.abs(layer.params["gamma"]) / np.sqrt(x.astype(np.float64).var(axis=axes) + layer.eps)
+        return float(g.max() * np.abs(dy).max())
+    return scale
 
 
 def _conv2d_matches_torch(case, dtype, seed):
@@ -153,7 +175,8 @@ def _batchnorm_matches_torch(case, dtype, seed):
     layer = L.BatchNorm(c, momentum=case["momentum"], momentum_of="batch", eps=case["eps"], running_var="unbiased",
                         gamma=rng.uniform(0.5, 1.5, c), beta=rng.standard_normal(c),
                         running_mean_init=0.5, running_var_init=2.0, dtype=dtype)
-    twin = _check(layer, torch_layers.build, case["shape"], dtype, rng, training=case["training"])
+    twin = _check(layer, torch_layers.build, case["shape"], dtype, rng, training=case["training"],
+                  dx_scale=_batchnorm_dx_scale(layer, case["training"]))
     tol = DEFAULT_TOLERANCE[dtype].rtol
     for k, v in twin.buffers().items():
         err = error(layer.buffers[k], v, k)
@@ -202,7 +225,8 @@ def test_batchnorm_matches_keras(keras_layers, case, dtype, seed):
     c = case["c"]
     layer = L.BatchNorm(c, momentum=case["momentum"], momentum_of="running", eps=case["eps"], running_var="biased",
                         gamma=rng.uniform(0.5, 1.5, c), beta=rng.standard_normal(c), dtype=dtype)
-    _check(layer, keras_layers.build, case["shape"], dtype, rng, training=case["training"])
+    _check(layer, keras_layers.build, case["shape"], dtype, rng, training=case["training"],
+           dx_scale=_batchnorm_dx_scale(layer, case["training"]))
 
 
 # -- bad input: a named ValueError, never a NumPy error ------------------------------------------
