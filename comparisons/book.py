@@ -64,9 +64,23 @@ class BookLayer:
         return self.book.backward(dy)
 
 
+class BookOptimizer:
+    """A book optimizer (``update(params, grads)`` with its own fixed lr) driven by the harness's
+    ``step(params, grads, lr)``; ``core`` is the core optimizer of the same arithmetic, from which the
+    Keras and PyTorch twins are built."""
+
+    def __init__(self, book, core) -> None:
+        self.book, self.core = book, core
+
+    def step(self, params: dict[str, np.ndarray], grads: dict[str, np.ndarray], lr: float) -> None:
+        if lr != self.book.lr:
+            raise ValueError(f"lr: the book's {type(self.book).__name__} has lr {self.book.lr}, the case gave {lr}")
+        self.book.update(params, grads)
+
+
 def unwrap(obj) -> tuple[object | None, object]:
     """(the book's object or None, the core component a twin is built from) for a case's object."""
-    if isinstance(obj, BookLayer):
+    if isinstance(obj, (BookLayer, BookOptimizer)):
         return obj.book, obj.core
     if type(obj).__module__.startswith("scratch.textbook") and hasattr(obj, "core"):
         return obj, obj.core

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from comparisons.book import core_of
 from comparisons.run import _pair
 from comparisons.spec import Case, Compared, Context
 
@@ -93,7 +94,7 @@ def run_optimizer(case: Case, framework: str, dtype: str) -> Iterator[Compared]:
     inputs = case.inputs(np.random.default_rng(case.seed), dtype)
     opt = case.make(dtype)
     params = {k: v.copy() for k, v in inputs["params"].items()}
-    twin = _builder(framework)(opt, params, dtype)
+    twin = _builder(framework)(core_of(opt), params, dtype)  # a book optimizer: the twins of its core form
     fixed = any(case.known_for(framework, f"param:{n}", dtype) for n in params)
     problem, lrs = inputs["problem"], inputs["lrs"]
     path = {n: [p.astype(np.float64)] for n, p in params.items()}

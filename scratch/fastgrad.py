@@ -41,7 +41,7 @@ PER_SAMPLE = (L.Dense, L.Conv2D, L.ReLU, L.Sigmoid, L.Tanh, L.Softmax, L.MaxPool
               L.Dropout, L.BatchNorm)  # BatchNorm: per sample in evaluation mode only (handled apart)
 ELEMENTWISE = (L.ReLU, L.Sigmoid, L.Tanh)
 POOLS = (L.MaxPool2D, L.AvgPool2D)
-PER_SAMPLE_LOSSES = (S.SoftmaxCrossEntropy, S.MeanSquaredError, S.SumSquaredError)
+PER_SAMPLE_LOSSES = (S.SoftmaxCrossEntropy, S.MeanSquaredError, S.SumSquaredError, S.CrossEntropy)
 
 
 @dataclass
@@ -67,8 +67,9 @@ def fast_numerical_gradient(model, x: np.ndarray, t: np.ndarray, *, training: bo
     """dL/dparam for the parameters of ``model`` by finite differences, vectorised (module doc).
 
     Same numbers as ``gradcheck.model_numerical_gradient`` (the naive loop) up to the rounding of
-    the loss. ``SoftmaxCrossEntropy``, ``MeanSquaredError`` and ``SumSquaredError`` are evaluated
-    per sample; any other loss object by its own ``forward`` once per perturbation.
+    the loss. ``SoftmaxCrossEntropy`` (either semantics, so the textbook's ``SoftmaxWithLoss`` too),
+    ``CrossEntropy("textbook")``, ``MeanSquaredError`` and ``SumSquaredError`` are evaluated per
+    sample; any other loss object by its own ``forward`` once per perturbation.
 
     Args:
         model: a scratch ``Sequential`` of Dense, Conv2D, ReLU, Sigmoid, Tanh, Softmax, pooling,
@@ -160,12 +161,20 @@ class _Run:
         self.per_sample = type(loss) in PER_SAMPLE_LOSSES
         if self.per_sample:
             y = self.acts[-1]
-            if type(loss) is S.SoftmaxCrossEntropy:  # class indices, or (N, K) probability rows
+            # (CrossEntropy: per sample in the textbook semantics only; the Keras one renormalises and clips)
+            if type(loss) is S.SoftmaxCrossEntropy and getattr(loss, "semantics", "plain") == "textbook":
+                # t validated by the forward above; rows of y's shape enter the loss as their argmax
+                self.kind, self.targets = "ce-textbook", (t.argmax(axis=1) if t.ndim == 2 else t)
+            elif type(loss) is S.SoftmaxCrossEntropy:  # class indices, or (N, K) probability rows
                 rows = S._labels(t, y)  # (also validates t)
                 self.kind, self.targets = ("ce", rows) if t.ndim == 2 else ("ce-index", t)
+            elif type(loss) is S.CrossEntropy:  # on probabilities (the output of a Softmax layer)
+                self.per_sample = loss.semantics == "textbook"
+                self.kind, self.targets = "p-textbook", S._labels(t, y)
             else:
                 self.kind, self.targets = "squared", loss._check(y, t)[1]
-            self.terms0 = _loss_terms(y, self.targets, self.kind)  # (N,)
+            if self.per_sample:
+                self.terms0 = _loss_terms(y, self.targets, self.kind)  # (N,)
 
     def base_loss(self) -> float:
         y = self.acts[-1]
@@ -318,6 +327,12 @@ def _batchnorm_stacked(layer: L.BatchNorm, v: np.ndarray) -> np.ndarray:
 def _loss_terms(y: np.ndarray, t: np.ndarray, kind: str) -> np.ndarray:
     """Per-row loss terms (R,) of outputs ``y`` (R, K) against targets ``t`` (class indices (R,) or
     rows (R, K)); a batch loss is ``_reduce_terms`` of its N terms."""
+    if kind == "ce-textbook":  # the textbook's SoftmaxWithLoss: term = -log(softmax(y)[label] + 1e-7)
+        e = np.exp(y - y.max(axis=1, keepdims=True))
+        p = e / e.sum(axis=1, keepdims=True)
+        return -np.log(p[np.arange(len(p)), t] + p.dtype.type(S.TEXTBOOK_DELTA))
+    if kind == "p-textbook":  # CrossEntropy("textbook") on probabilities: term = -sum_k t * log(y + 1e-7)
+        return -(t * np.log(y + y.dtype.type(S.TEXTBOOK_DELTA))).sum(axis=1)
     if kind.startswith("ce"):  # term = -sum_k t * log_softmax(y) = log sum exp(z) - z[label], z = y - max y
         z = y - y.max(axis=1, keepdims=True)
         lse = np.log(np.exp(z).sum(axis=1))
@@ -331,6 +346,6 @@ def _loss_terms(y: np.ndarray, t: np.ndarray, kind: str) -> np.ndarray:
 def _reduce_terms(loss, terms: np.ndarray, k: int) -> np.ndarray:
     """The batch loss (P,) from per-sample terms (P, N), in the terms' dtype."""
     total = terms.sum(axis=1)
-    if type(loss) is S.SoftmaxCrossEntropy:
+    if type(loss) in (S.SoftmaxCrossEntropy, S.CrossEntropy):
         return total / terms.shape[1]
     return total / (terms.shape[1] * k) if type(loss) is S.MeanSquaredError else 0.5 * total

@@ -12,7 +12,8 @@ from comparisons.spec import DTYPES, FRAMEWORKS
 # Modules whose ``__all__`` lists public components; each needs at least one case. The book's classes
 # (scratch.textbook.*) are covered as ``textbook.<name>`` (``textbook.Dropout`` is not ``Dropout``).
 COMPONENT_MODULES = ["scratch.layers", "scratch.losses", "scratch.optimizers", "scratch.schedules",
-                     "scratch.initializers", "scratch.callbacks", "scratch.textbook.layers"]
+                     "scratch.initializers", "scratch.callbacks", "scratch.textbook.layers",
+                     "scratch.textbook.optimizer"]
 NOT_COMPONENTS = {"Layer"}  # the base class
 
 

@@ -114,6 +114,7 @@ ZOO = {
     "conv-bn-channel": (lambda rng: _conv_zoo(rng, L.BatchNorm.torch(3)), (2, 8, 8), S.SoftmaxCrossEntropy()),
     "conv-bn-activation": (lambda rng: _conv_zoo(rng, L.BatchNorm.textbook(3 * 8 * 8)), (2, 8, 8),
                            S.CrossEntropy("textbook")),
+    "dense-textbook-softmax-loss": (_dense_zoo, (6,), S.SoftmaxCrossEntropy(semantics="textbook")),
     "dense-mse": (_dense_zoo, (6,), S.MeanSquaredError()),
     "dense-sse": (_dense_zoo, (6,), S.SumSquaredError()),
 }

@@ -17,7 +17,8 @@ import inspect
 #: classes (``scratch.textbook.*``) are named ``textbook.<name>`` in the case table (``textbook.Affine``),
 #: since some of their names are also core names (``Sigmoid``, ``Dropout``).
 COMPONENT_MODULES = ("scratch.layers", "scratch.losses", "scratch.optimizers", "scratch.schedules",
-                     "scratch.initializers", "scratch.callbacks", "scratch.textbook.layers")
+                     "scratch.initializers", "scratch.callbacks", "scratch.textbook.layers",
+                     "scratch.textbook.optimizer")
 TEXTBOOK_PREFIX = "textbook."
 STOP = ("Framework notes", "Args:", "Returns:", "Attributes:", "Raises:", "Example")
 

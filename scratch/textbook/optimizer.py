@@ -30,6 +30,8 @@ import numpy as np
 
 from scratch.optimizers import adagrad_update, adam_update, sgd_update
 
+__all__ = ["SGD", "AdaGrad", "Adam", "Momentum", "Nesterov", "RMSprop"]
+
 #: the book's epsilon of AdaGrad, RMSprop and Adam, outside the square root.
 BOOK_EPS = 1e-7
 
