@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
-from comparisons.argtypes import csv_choices
+from comparisons.argtypes import check_directories, check_numbers, csv_choices
 from comparisons.jobs import BY_NAME as REPORT_JOBS
 from comparisons.paths import REPORTS
 from comparisons.table.spec import DTYPES, FRAMEWORKS
@@ -134,13 +135,44 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _subparser(parser: argparse.ArgumentParser, command: str) -> argparse.ArgumentParser:
+    """The parser of ``command`` (its usage line is the one to print with an error)."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return action.choices.get(command, parser)
+    return parser
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    """Parse, check every argument before any work, run; errors are printed without a traceback.
+
+    Exit codes: 0 success, 1 a failure while running (no MNIST source, a diverged run, a file that
+    cannot be written, a refused value), 2 a usage error (argparse's own or a value out of range,
+    an output directory that cannot be written), 130 interrupted. ``DLPARITY_DEBUG=1`` re-raises
+    failures with their traceback.
+    """
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    problems = check_numbers(args) + check_directories(args)
+    if problems:
+        sub = _subparser(parser, args.command)
+        sub.print_usage(sys.stderr)
+        for problem in problems:
+            print(f"{sub.prog}: error: {problem}", file=sys.stderr)
+        return 2
+    from comparisons.data.mnist import MnistUnavailableError
+
     try:
         return args.func(args)
     except KeyboardInterrupt:
         print("interrupted: reports already written are complete; nothing is half-written", file=sys.stderr)
         return 130
+    except (MnistUnavailableError, ValueError, OSError) as err:
+        if os.environ.get("DLPARITY_DEBUG"):
+            raise
+        print(f"error: {err}", file=sys.stderr)  # MnistUnavailableError's message says what to do
+        print("(set DLPARITY_DEBUG=1 to see the traceback)", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

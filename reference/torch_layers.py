@@ -128,9 +128,12 @@ def _(layer: L.AvgPool2D, input_shape):
     pads, symmetric = _pool_geometry(layer, input_shape)
     if symmetric:
         padding, ceil_mode = (pads[0], pads[2]), False
-    elif pads == (0, 1, 0, 1) and not layer.count_include_pad:
+    elif pads == (0, 1, 0, 1) and not layer.count_include_pad and all(
+            -(-(size - k) // st) + 1 == -(-size // st)
+            for size, k, st in zip(input_shape[2:], layer.pool_size, layer.stride, strict=True)):
         # TF 'same' with one extra bottom/right cell: PyTorch's ceil_mode adds the partial edge window
-        # and averages only its real cells, which is what excluding the padding means.
+        # and averages only its real cells, which is what excluding the padding means; only where
+        # ceil_mode's output size ceil((H - k) / s) + 1 is TF's ceil(H / s) (e.g. not k = 2, s = 1).
         padding, ceil_mode = (0, 0), True
     else:
         raise NotImplementedError(f"padding: no PyTorch AvgPool2d for pads {pads} with "

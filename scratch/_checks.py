@@ -14,7 +14,58 @@ FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 class NonFiniteError(ValueError):
-    """An array that must be finite holds NaN or infinite values (a diverged training, bad data)."""
+    """An array that must be finite holds NaN or infinite values (a diverged training, bad data).
+
+    Raised where a result is checked: an optimizer step (naming the parameter and the step), a
+    layer called directly or a model's output (naming the layer), a loss.
+    """
+
+
+def check_finite_result(y: np.ndarray, what: str, hint: str = "") -> np.ndarray:
+    """Raise ``NonFiniteError`` if the computed array ``y`` holds NaN or infinite values."""
+    if y.dtype.kind == "f" and not np.isfinite(y).all():
+        bad = int(np.size(y) - np.count_nonzero(np.isfinite(y)))
+        raise NonFiniteError(f"{what}: {bad} of {y.size} values are NaN or infinite (an overflow) although "
+                             f"every input was finite{'; ' + hint if hint else ''}")
+    return y
+
+
+def check_batch(x: np.ndarray, name: str) -> None:
+    """Refuse an empty batch where an empty result has no meaning (a mean over zero samples)."""
+    if x.shape[0] == 0:
+        raise ValueError(f"{name}: a batch needs at least one sample, got shape {x.shape}")
+
+
+def check_real(value: object, name: str, *, minimum: float | None = None, strict: bool = False) -> float:
+    """Return ``value`` as a finite Python float, > ``minimum`` (``strict``) or >= ``minimum``."""
+    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
+    v = float(value) if ok else float("nan")  # type: ignore[arg-type]
+    if minimum is not None and ok and np.isfinite(v):
+        ok = v > minimum if strict else v >= minimum
+    if not ok or not np.isfinite(v):
+        bound = "" if minimum is None else f" {'>' if strict else '>='} {minimum:g}"
+        raise ValueError(f"{name}: expected a finite number{bound}, got {value!r}")
+    return v
+
+
+_FINGERPRINT_WEIGHTS: dict[np.dtype, np.ndarray] = {}
+
+
+def fingerprint(a: np.ndarray) -> float:
+    """A position-weighted sum of ``a`` (one BLAS dot product), to notice in-place edits of an array.
+
+    The weights are fixed pseudo-random numbers in [1, 2), so a changed element, a swap of two
+    elements or a rescaled block changes the sum; an edit smaller than the rounding of the sum
+    (about ``eps * sum |a|``) can pass unnoticed. Recomputing it on unchanged memory gives the
+    same number bit for bit (the same operands, the same order).
+    """
+    flat = a.reshape(-1)  # a view for contiguous arrays (a copy otherwise)
+    w = _FINGERPRINT_WEIGHTS.get(a.dtype)
+    if w is None or w.size < flat.size:
+        size = max(flat.size, 2 * (0 if w is None else w.size), 1024)
+        w = np.random.default_rng(20240).uniform(1.0, 2.0, size).astype(a.dtype)
+        _FINGERPRINT_WEIGHTS[a.dtype] = w
+    return float(flat @ w[: flat.size])
 
 
 def as_float_dtype(dtype: object, name: str = "dtype") -> np.dtype:

@@ -2,19 +2,29 @@
 
 Labels ``t`` are either integer class indices of shape (N,) or one-hot / probability rows of
 shape (N, K) (rows non-negative, summing to 1).
+
+Predictions are float32 or float64 of shape (N, K) with N >= 1 and K >= 1: a mean over an empty
+batch is 0/0, so an empty batch raises ValueError instead of returning NaN. A loss that overflows
+(MSE of 1e308) raises ``NonFiniteError``. ``backward`` before any ``forward`` raises RuntimeError.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from scratch._checks import check_array, check_choice, check_shape
+from scratch._checks import FLOAT_DTYPES, check_array, check_batch, check_choice, check_finite_result, check_shape
 
 __all__ = ["CrossEntropy", "MeanSquaredError", "SoftmaxCrossEntropy", "SumSquaredError"]
 
 #: The textbook's ``delta`` added inside the log, and Keras's ``keras.config.epsilon()`` clip value.
 TEXTBOOK_DELTA = 1e-7
 KERAS_EPSILON = 1e-7
+
+#: Row sums of probabilities may differ from 1 by ``PROBABILITY_SUM_ULPS * K * eps(dtype)``: a
+#: softmax row y_k = e_k / s carries one rounding per division and (K - 1) in the sum s, and summing
+#: the K rounded y_k adds (K - 1) more, so |sum - 1| <= about 2 K eps; the factor 4 leaves room for
+#: another library's summation order.
+PROBABILITY_SUM_ULPS = 4
 
 
 def _labels(t: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -28,6 +38,10 @@ def _labels(t: np.ndarray, y: np.ndarray) -> np.ndarray:
             bad = t[(t < 0) | (t >= k)][0]
             raise ValueError(f"t: class labels must lie in [0, {k - 1}] for {k} classes, got {bad}")
         return np.eye(k, dtype=y.dtype)[t]
+    if t.ndim == 2 and t.shape[1] == 1 and k != 1:
+        raise ValueError(f"t: got shape {t.shape}; pass integer class labels as a 1-D array of shape ({n},) "
+                         "(t.ravel() or t[:, 0]), or one-hot rows of shape "
+                         f"({n}, {k})")
     if t.ndim == 2:
         check_array(t, "t", dtype=y.dtype)
         check_shape(t, (n, k), "t")
@@ -43,15 +57,19 @@ def _labels(t: np.ndarray, y: np.ndarray) -> np.ndarray:
 class _Loss:
     """Shared checks: predictions are a finite float (N, K) array; backward needs a forward first."""
 
+    _name = "y"  # the predictions argument of forward
+
     def _check(self, y: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        check_array(y, "y", ndim=2)
-        if y.dtype.kind != "f":
-            raise ValueError(f"y: expected float32 or float64 predictions, got {y.dtype.name}")
+        _check_predictions(y, self._name)
         return y, _labels(t, y)
+
+    def _result(self, loss: np.ndarray) -> np.ndarray:
+        return check_finite_result(np.asarray(loss), f"{type(self).__name__} loss",
+                                   "the predictions are too large to square or sum")
 
     def _dout(self, dout) -> np.floating:
         if not hasattr(self, "_grad"):
-            raise RuntimeError(f"{type(self).__name__}.backward called before forward")
+            raise RuntimeError(f"{type(self).__name__}.backward called before forward: call forward(y, t) first")
         dout = np.asarray(dout)
         if dout.shape != () or not np.isfinite(dout):
             raise ValueError(f"dout: expected a finite scalar, got {dout!r}")
@@ -59,7 +77,19 @@ class _Loss:
 
     def backward(self, dout: float = 1.0) -> np.ndarray:
         """dL/dy scaled by the upstream scalar ``dout``."""
-        return self._grad * self._dout(dout)
+        dout = self._dout(dout)
+        return self._grad * dout
+
+
+def _check_predictions(y: np.ndarray, name: str) -> None:
+    """A finite float32/float64 (N, K) array with N >= 1 and K >= 1."""
+    check_array(y, name, ndim=2)
+    if y.dtype not in FLOAT_DTYPES:
+        raise ValueError(f"{name}: expected float32 or float64 predictions, got {y.dtype.name}; "
+                         f"convert with {name}.astype('float32')")
+    check_batch(y, name)
+    if y.shape[1] == 0:
+        raise ValueError(f"{name}: expected at least one class (K >= 1), got shape {y.shape}")
 
 
 class SoftmaxCrossEntropy(_Loss):
@@ -94,6 +124,8 @@ class SoftmaxCrossEntropy(_Loss):
         semantics: ``"plain"`` or ``"textbook"``.
     """
 
+    _name = "x"
+
     def __init__(self, semantics: str = "plain") -> None:
         self.semantics = check_choice(semantics, "semantics", ("plain", "textbook"))
 
@@ -105,12 +137,10 @@ class SoftmaxCrossEntropy(_Loss):
         log_p = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
         n = x.shape[0]
         self._grad = (np.exp(log_p) - t1) / n
-        return -(t1 * log_p).sum() / n
+        return self._result(-(t1 * log_p).sum() / n)
 
     def _forward_textbook(self, x: np.ndarray, t: np.ndarray) -> np.ndarray:
-        check_array(x, "x", ndim=2)
-        if x.dtype.kind != "f":
-            raise ValueError(f"x: expected float32 or float64 logits, got {x.dtype.name}")
+        _check_predictions(x, "x")
         rows = _textbook_targets(t, x)
         e = np.exp(x - x.max(axis=1, keepdims=True))
         y = e / e.sum(axis=1, keepdims=True)
@@ -174,18 +204,35 @@ class CrossEntropy(_Loss):
 
     The gradient follows the clip (zero where clipped, passed at the bounds) and the renormalisation.
     eps = ``keras.config.epsilon()`` = 1e-7.
+
+    ``p`` must hold probabilities: entries in [0, 1] and rows summing to 1 within
+    ``PROBABILITY_SUM_ULPS * K * eps(dtype)`` (the rounding of a softmax row); anything else
+    raises ValueError (the textbook form would give NaN or a negative loss, Keras's a plausible
+    number after renormalising). ``check_rows=False`` skips that check: both formulas are defined
+    off the simplex too, which a numerical gradient (perturbing one entry at a time) needs.
+
+    Args:
+        semantics: ``"textbook"`` or ``"keras"``.
+        check_rows: refuse ``p`` that is not a batch of probability rows (default True).
     """
 
-    def __init__(self, semantics: str) -> None:
+    _name = "p"
+
+    def __init__(self, semantics: str, *, check_rows: bool = True) -> None:
         self.semantics = check_choice(semantics, "semantics", ("textbook", "keras"))
+        if not isinstance(check_rows, bool):
+            raise ValueError(f"check_rows: expected True or False, got {check_rows!r}")
+        self.check_rows = check_rows
 
     def forward(self, p: np.ndarray, t: np.ndarray) -> np.ndarray:
         p, t1 = self._check(p, t)
+        if self.check_rows:
+            _check_probabilities(p)
         n = p.shape[0]
         if self.semantics == "textbook":
             q = p + p.dtype.type(TEXTBOOK_DELTA)
             self._grad = -t1 / q / n
-            return -(t1 * np.log(q)).sum() / n
+            return self._result(-(t1 * np.log(q)).sum() / n)
         eps = p.dtype.type(KERAS_EPSILON)
         if t.ndim == 2:  # categorical: renormalise, then clip
             s = p.sum(axis=1, keepdims=True)
@@ -194,14 +241,27 @@ class CrossEntropy(_Loss):
             qc = np.clip(q, eps, 1 - eps)
             g = np.where(inside, -t1 / qc, 0)  # dL_n/dq
             self._grad = (g - (g * q).sum(axis=1, keepdims=True)) / s / n
-            return -(t1 * np.log(qc)).sum() / n
+            return self._result(-(t1 * np.log(qc)).sum() / n)
         # sparse: clip, then log-softmax of log(c)
         inside = (p >= eps) & (p <= 1 - eps)
         c = np.clip(p, eps, 1 - eps)
         sc = c.sum(axis=1, keepdims=True)
         dz = c / sc - t1  # dL_n/d(log c)
         self._grad = np.where(inside, dz / c, 0) / n
-        return -(t1 * (np.log(c) - np.log(sc))).sum() / n
+        return self._result(-(t1 * (np.log(c) - np.log(sc))).sum() / n)
+
+
+def _check_probabilities(p: np.ndarray) -> None:
+    """Entries in [0, 1] and rows summing to 1 within the rounding of a softmax row."""
+    if (p < 0).any() or (p > 1).any():
+        raise ValueError(f"p: expected probabilities in [0, 1], got values from {p.min()} to {p.max()}; "
+                         "pass the softmax output, or use SoftmaxCrossEntropy on logits")
+    tol = PROBABILITY_SUM_ULPS * p.shape[1] * np.finfo(p.dtype).eps
+    dev = np.abs(p.sum(axis=1) - 1)
+    if (dev > tol).any():
+        row = int(dev.argmax())
+        raise ValueError(f"p: expected rows summing to 1 (within {tol:.1e}), row {row} sums to "
+                         f"{float(p[row].sum())!r}; normalise the rows or use SoftmaxCrossEntropy on logits")
 
 
 class MeanSquaredError(_Loss):
@@ -212,16 +272,18 @@ class MeanSquaredError(_Loss):
     """
 
     def _check(self, y, t):
-        check_array(y, "y", ndim=2)
+        _check_predictions(y, "y")
         check_array(t, "t", dtype=y.dtype)
         check_shape(t, y.shape, "t")
         return y, t
 
     def forward(self, y: np.ndarray, t: np.ndarray) -> np.ndarray:
         y, t = self._check(y, t)
-        d = y - t
-        self._grad = 2 * d / d.size
-        return (d * d).sum() / d.size
+        with np.errstate(over="ignore", invalid="ignore"):  # an overflow raises NonFiniteError below
+            d = y - t
+            self._grad = 2 * d / d.size
+            loss = (d * d).sum() / d.size
+        return self._result(loss)
 
 
 class SumSquaredError(MeanSquaredError):
@@ -230,6 +292,8 @@ class SumSquaredError(MeanSquaredError):
 
     def forward(self, y: np.ndarray, t: np.ndarray) -> np.ndarray:
         y, t = self._check(y, t)
-        d = y - t
-        self._grad = d
-        return 0.5 * (d * d).sum()
+        with np.errstate(over="ignore", invalid="ignore"):  # an overflow raises NonFiniteError below
+            d = y - t
+            self._grad = d
+            loss = 0.5 * (d * d).sum()
+        return self._result(loss)

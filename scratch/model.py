@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from scratch._checks import check_array
+from scratch._checks import NonFiniteError, check_array, fingerprint
 from scratch.layers.activations import ReLU
 from scratch.layers.base import Layer
 from scratch.layers.dropout import Dropout
@@ -48,6 +48,7 @@ class Sequential:
         #: the pooled array (its mask has the pool's output shape). False runs the layers as given.
         self.commute_relu_maxpool = True
         self._order: list[int] = list(range(len(layers)))  # layer indices as the last forward ran them
+        self._guard: list[tuple[str, np.ndarray, float]] = []  # (what, array, fingerprint) at the boundary
 
     # -- state ---------------------------------------------------------------------------------
     def _collect(self, attr: str) -> dict[str, np.ndarray]:
@@ -76,7 +77,11 @@ class Sequential:
         """Run every layer; ``masks`` maps Dropout layer names to masks to inject.
 
         ``x`` is checked once here (array, dtype, finite values); the layers then run without
-        re-scanning each intermediate activation (see ``scratch.layers.base``).
+        re-scanning each intermediate activation (see ``scratch.layers.base``). The output is
+        checked once too: NaN or infinite values (an overflow inside) raise ``NonFiniteError``
+        naming the first layer whose output is not finite. A fingerprint of ``x`` and of the output
+        (the arrays the caller holds that backward may read) lets ``backward`` refuse to run after
+        either was edited in place.
         """
         masks = masks or {}
         unknown = set(masks) - {n for n, layer in zip(self.names, self.layers, strict=True)
@@ -86,15 +91,35 @@ class Sequential:
         check_array(x, "x", dtype=self.dtype)
         self._complete = False
         self._order = self._execution_order()
+        self._guard = []
+        for layer in self.layers:
+            layer._guard = []  # a direct call's record does not describe this forward
         y = x
-        for i in self._order:
-            name, layer = self.names[i], self.layers[i]
-            if name in masks:
-                y = layer._forward(y, training=training, mask=masks[name])
-            else:
-                y = layer._forward(y, training=training)
+        with np.errstate(over="ignore", invalid="ignore"):  # an overflow raises NonFiniteError below
+            for i in self._order:
+                name, layer = self.names[i], self.layers[i]
+                if name in masks:
+                    y = layer._forward(y, training=training, mask=masks[name])
+                else:
+                    y = layer._forward(y, training=training)
+        if not np.isfinite(y).all():
+            raise NonFiniteError(f"Sequential.forward: the output holds NaN or infinite values although x is "
+                                 f"finite (an overflow); {self._first_non_finite(x)}")
+        y = y.copy() if np.may_share_memory(y, x) else y
+        self._guard = [("input x", x, fingerprint(x)), ("output", y, fingerprint(y))]
         self._complete = True
-        return y.copy() if np.may_share_memory(y, x) else y
+        return y
+
+    def _first_non_finite(self, x: np.ndarray) -> str:
+        """Name the first layer whose output is not finite, replaying the layers in evaluation mode."""
+        y = x
+        with np.errstate(all="ignore"):
+            for i in self._order:
+                y = self.layers[i]._forward(y, training=False)
+                if not np.isfinite(y).all():
+                    return (f"the first non-finite output is that of layer {self.names[i]!r} "
+                            f"({type(self.layers[i]).__name__}); check its parameters")
+        return "no layer overflows in evaluation mode; check the batch statistics and dropout scaling"
 
     def _execution_order(self) -> list[int]:
         """Layer indices in the order forward runs them: each commuting ReLU -> MaxPool2D pair swapped.
@@ -129,6 +154,11 @@ class Sequential:
         if not self._complete:
             raise RuntimeError("Sequential.backward called before forward: call forward(x, training=True) first")
         self.layers[-1]._check_upstream(dy)
+        for what, arr, print_ in self._guard:
+            if fingerprint(arr) != print_:
+                raise RuntimeError(f"Sequential.backward: the {what} of the last forward was modified in place "
+                                   "since; backward reads it, so the gradients would be wrong. Edit a copy or "
+                                   "call forward again")
         # a layer needs dx if the caller wants it or a layer that ran before it has parameters to train
         layers = [self.layers[i] for i in self._order]
         wanted = [need_dx]

@@ -199,6 +199,12 @@ def test_idx_env_that_is_not_a_directory(env, monkeypatch):
         load_mnist(progress=False)
 
 
+def test_a_directory_in_place_of_the_cache_file_is_named(env):
+    (env / "cache" / "mnist.npz").mkdir(parents=True)
+    with pytest.raises(ValueError, match=r"^cache_dir: .*mnist.npz is a directory where the MNIST cache file belongs"):
+        fetch()
+
+
 def test_cache_round_trip(env, monkeypatch):
     monkeypatch.setenv("DLPARITY_MNIST_IDX", str(write_idx_dir(env / "idx")))
     first = fetch()

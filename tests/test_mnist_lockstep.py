@@ -116,3 +116,88 @@ def test_full_recipe_stays_in_lockstep_in_float64(name, tmp_path):
     div = divergence(record)
     for fw in ("keras", "torch"):
         assert div[f"rel_diff_{fw}"].max() < F64_STEP_LOSS
+
+
+# -- runs that stop early, and reruns --------------------------------------------------------------
+def _patched_torch(monkeypatch, make_step):
+    """train() with its torch implementation's step replaced by ``make_step(original)``."""
+    from comparisons.studies.mnist import runner
+
+    original_build = runner.build_impls
+
+    def build(spec, config):
+        impls = original_build(spec, config)
+        impls["torch"].step = make_step(impls["torch"].step)
+        return impls
+
+    monkeypatch.setattr(runner, "build_impls", build)
+
+
+def _read_back(out):
+    import json
+
+    meta = json.loads((out / "run.json").read_text())
+    table = pd.read_csv(out / "side_by_side.csv")  # readable, whatever happened
+    for f in ("side_by_side.md", "side_by_side.html", "curves.png", "divergence.png"):
+        assert (out / f).stat().st_size > 0, f
+    return meta, table
+
+
+def test_exploding_loss_stops_the_run_as_diverged(monkeypatch, tmp_path):
+    def make(original):
+        def step(x, t, lr, masks, _n=[0]):  # noqa: B006 - a counter across calls
+            _n[0] += 1
+            return 1e23 if _n[0] == 4 else original(x, t, lr, masks)
+        return step
+
+    _patched_torch(monkeypatch, make)
+    record = train("twolayer", impls=("scratch", "torch"), epochs=3, train_limit=200, test_limit=100, out=tmp_path,
+                   progress=False)
+    assert record.stop == {"reason": "diverged", "epoch": 1, "step": 3}
+    assert f"exceeds {lockstep.DIVERGED_FACTOR:g} times its first loss" in record.stopped
+    meta, table = _read_back(tmp_path / "twolayer")
+    assert meta["stop"] == record.stop and list(table["epoch"]) == [1]  # the finished epoch only
+
+
+def test_non_finite_loss_in_the_first_epoch_leaves_readable_files(monkeypatch, tmp_path):
+    _patched_torch(monkeypatch, lambda original: lambda x, t, lr, masks: float("nan"))
+    record = train("twolayer", impls=("scratch", "torch"), epochs=1, train_limit=200, test_limit=100, out=tmp_path,
+                   progress=False)
+    assert record.stop == {"reason": "non-finite loss", "epoch": 0, "step": 0}
+    meta, table = _read_back(tmp_path / "twolayer")
+    assert table.empty and "test_acc scratch" in table.columns and meta["stop"]["reason"] == "non-finite loss"
+
+
+def test_interrupted_run_is_marked_and_has_its_pages(monkeypatch, tmp_path):
+    from comparisons.studies.mnist import summary
+
+    def make(original):
+        def step(x, t, lr, masks, _n=[0]):  # noqa: B006 - a counter across calls
+            _n[0] += 1
+            if _n[0] == 3:  # first step of the second epoch
+                raise KeyboardInterrupt
+            return original(x, t, lr, masks)
+        return step
+
+    _patched_torch(monkeypatch, make)
+    with pytest.raises(KeyboardInterrupt):
+        train("twolayer", impls=("scratch", "torch"), epochs=2, train_limit=200, test_limit=100, out=tmp_path,
+              progress=False)
+    meta, table = _read_back(tmp_path / "twolayer")
+    assert meta["stop"] == {"reason": "interrupted", "epoch": 1, "step": 2} and "interrupted" in meta["stopped"]
+    assert list(table["epoch"]) == [1]
+    row = summary.summary_rows([load_record(tmp_path / "twolayer")]).iloc[0]
+    assert row["budget"].startswith("stopped (interrupted) at step 2 of short:")
+
+
+def test_reruns_write_byte_identical_result_files(tmp_path):
+    kw = dict(impls=("scratch", "torch"), epochs=1, train_limit=200, test_limit=100, progress=False)
+    train("twolayer", out=tmp_path / "a", **kw)
+    train("twolayer", out=tmp_path / "b", **kw)
+    a, b = tmp_path / "a" / "twolayer", tmp_path / "b" / "twolayer"
+    results = sorted(p.name for p in a.iterdir() if p.suffix in (".csv", ".json", ".md") and p.name != "timings.csv")
+    assert {"history_scratch.csv", "divergence.csv", "side_by_side.csv", "run.json"} <= set(results)
+    for name in results:
+        assert (a / name).read_bytes() == (b / name).read_bytes(), name
+    assert "seconds" not in (a / "history_scratch.csv").read_text()
+    assert "seconds" in (a / "timings.csv").read_text()

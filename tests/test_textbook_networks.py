@@ -257,3 +257,44 @@ def test_chapter4_net_save_load(tmp_path):
     b.load_params(tmp_path / "p.pkl")
     x = np.ones((2, 3))
     np.testing.assert_array_equal(b.predict(x), a.predict(x))
+
+
+def test_float32_images_meet_float64_weights_as_in_the_book():
+    # the book's MNIST images are float32, its weights float64: NumPy promotes, so do the layers
+    np.random.seed(0)
+    net = TwoLayerNet(4, 3, 2, weight_init_std=0.5)
+    x, t = np.random.default_rng(0).standard_normal((5, 4)).astype(np.float32), np.array([0, 1, 1, 0, 1])
+    fast = net.numerical_gradient(x, t)
+    grads = net.gradient(x.astype(np.float64), t)
+    for key in grads:
+        assert fast[key].dtype == np.float64
+        assert np.max(np.abs(fast[key] - grads[key])) < 1e-5 * max(np.max(np.abs(g)) for g in grads.values())
+
+
+def test_deep_convnet_gradient_at_a_few_entries():
+    # DeepConvNet's loss draws new dropout masks at every call: reseeding before each call fixes them
+    np.random.seed(0)
+    net = DeepConvNet()
+    rng = np.random.default_rng(1)
+    x, t = rng.standard_normal((2, 1, 28, 28)), np.array([3, 7])
+
+    def loss():
+        np.random.seed(5)
+        return net.loss(x, t)
+
+    np.random.seed(5)
+    grads = net.gradient(x, t)
+    h = 1e-6  # small: a step of 1e-4 on W1 moves thousands of ReLU and max-pool inputs, some across a kink
+    for key in ("W1", "b3", "W7", "W8", "b8"):
+        idx = np.unravel_index(np.argmax(np.abs(grads[key])), grads[key].shape)  # (dropout zeroes many)
+        assert grads[key][idx] != 0
+        p = net.params[key]
+        old = p[idx]
+        p[idx] = old + h
+        up = loss()
+        p[idx] = old - h
+        down = loss()
+        p[idx] = old
+        numeric = (up - down) / (2 * h)
+        # rounding ulp(L) / 2h ~ 3e-10; the 1e-7 in the book's loss moves the slope by ~1e-7 / y (2e-6 measured)
+        assert abs(numeric - grads[key][idx]) <= 1e-8 + 1e-5 * abs(grads[key][idx]), key

@@ -144,6 +144,9 @@ def fetch_mnist(*, cache_dir: str | os.PathLike | None = None, idx_dir: str | os
         raise ValueError(f"{origin}: {str(idx_dir)!r} is not a directory; expected a directory holding "
                          f"the MNIST IDX files")
     cache_file = cache_path(cache_dir)
+    if cache_file.is_dir():  # it would never be read nor replaced, and every run would download again
+        raise ValueError(f"cache_dir: {cache_file} is a directory where the MNIST cache file belongs; remove or "
+                         "rename it, or pass another cache directory (--cache-dir, $DLPARITY_CACHE)")
     attempts: list[tuple[str, str, str]] = []
     for source in sources.all_sources(cache_file, idx_path, origin):
         try:

@@ -54,6 +54,8 @@ class ReLU(_Elementwise):
 class Sigmoid(_Elementwise):
     """y = 1 / (1 + exp(-x)); dx = dy * y * (1 - y).
 
+    backward reads the returned y: editing it in place before backward raises RuntimeError.
+
     Computed without overflow for large |x|: exp is only taken of -|x|
     (x >= 0: 1 / (1 + e^-x); x < 0: e^x / (1 + e^x)), so ``Sigmoid()(-1000)`` is 0 with no warning,
     unlike the textbook's ``1 / (1 + np.exp(-x))``.
@@ -62,6 +64,8 @@ class Sigmoid(_Elementwise):
     per_sample = True
     elementwise = True
     per_channel = True
+
+    _keeps = ("output",)
 
     def _f(self, x):
         z = np.exp(-np.abs(x))  # in (0, 1]: never overflows
@@ -76,7 +80,9 @@ class Sigmoid(_Elementwise):
 
 
 class Tanh(_Elementwise):
-    """y = tanh(x); dx = dy * (1 - y^2)."""
+    """y = tanh(x); dx = dy * (1 - y^2). backward reads the returned y (editing it raises)."""
+
+    _keeps = ("output",)
 
     per_sample = True
     elementwise = True
@@ -96,12 +102,17 @@ class Softmax(_Elementwise):
     y_i = exp(x_i - max x) / sum_j exp(x_j - max x);  dx = y * (dy - sum(dy * y, axis=-1)).
 
     The input gradient is checked under a random upstream gradient: with dy = ones it is exactly
-    zero and proves nothing.
+    zero and proves nothing. backward reads the returned y (editing it in place raises). A last
+    axis of size 0 (zero classes) is refused: there is no distribution over no classes.
     """
 
     per_sample = True
 
+    _keeps = ("output",)
+
     def _f(self, x):
+        if x.ndim == 0 or x.shape[-1] == 0:
+            raise ValueError(f"x: softmax needs at least one class on the last axis, got shape {x.shape}")
         e = np.exp(x - x.max(axis=-1, keepdims=True))
         self._y = e / e.sum(axis=-1, keepdims=True)
         return self._y

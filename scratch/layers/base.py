@@ -18,17 +18,29 @@ cheap structural checks only. ``Sequential`` validates once at the model boundar
 underscored methods, so a finiteness scan of every activation is not paid in every layer of every
 step. ``_backward(dy, need_dx=False)`` writes the parameter gradients and skips dx (returns None):
 what a model's first layer needs, since nothing consumes the gradient of the data.
+
+A layer called directly also checks its result: a NaN or infinite output from finite input (an
+overflow, e.g. W = 1e308) raises ``NonFiniteError`` naming the layer. And since ``forward`` keeps
+references (no copies) to the arrays ``backward`` reads, a layer whose kept array is one the caller
+holds (``_keeps``: its input, as in Dense, Conv2D, MaxPool2D, or the output it returned, as in
+Sigmoid, Tanh, Softmax) records a ``fingerprint`` of it and ``backward`` raises ``RuntimeError`` if
+the caller edited it in place in between (PyTorch's version counter does the same job). The cost
+is one dot product over the array in ``forward`` and one in ``backward``. ``Sequential`` does this
+at the model boundary only (its intermediate activations are never handed out).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from scratch._checks import as_float_dtype, check_array, check_shape
+from scratch._checks import as_float_dtype, check_array, check_finite_result, check_shape, fingerprint
 
 
 class Layer:
     """Base class: the protocol plus the checks every layer shares.
+
+    Class attribute ``_keeps``: which caller-visible arrays ``backward`` reads (``"input"``,
+    ``"output"``); ``forward`` fingerprints them and ``backward`` checks they were not edited.
 
     Subclasses implement ``_forward`` and ``_backward``; ``forward``/``backward`` wrap them with
     the full argument checks.
@@ -61,17 +73,49 @@ class Layer:
         self.grads: dict[str, np.ndarray] = {}
         self.buffers: dict[str, np.ndarray] = {}
         self._out_shape: tuple[int, ...] | None = None
+        self._guard: list[tuple[str, np.ndarray, float]] = []
+
+    _keeps: tuple[str, ...] = ()
 
     # -- the protocol --------------------------------------------------------------------------
     def forward(self, x: np.ndarray, *, training: bool) -> np.ndarray:
-        """Check ``x`` (array, layer dtype, finite values) and return the layer's output."""
+        """Check ``x`` (array, layer dtype, finite values) and return the layer's output.
+
+        Raises:
+            ValueError: a bad ``x``. NonFiniteError (a ValueError) if the output overflowed.
+        """
         check_array(x, "x", dtype=self.dtype)
-        return self._forward(x, training=training)
+        self._guard = []
+        with np.errstate(over="ignore", invalid="ignore"):  # an overflow raises NonFiniteError below
+            y = self._forward(x, training=training)
+        check_finite_result(y, f"{type(self).__name__}.forward output",
+                            "check the layer's parameters and the scale of x")
+        kept = {"input": x, "output": y}
+        self._guard = [(what, kept[what], fingerprint(kept[what])) for what in self._keeps]
+        return y
 
     def backward(self, dy: np.ndarray) -> np.ndarray:
-        """Check ``dy`` against the last forward's output; overwrite ``grads``; return dx."""
+        """Check ``dy`` against the last forward's output; overwrite ``grads``; return dx.
+
+        Raises:
+            RuntimeError: no forward came first, or the input / output of that forward that
+                backward reads was edited in place since.
+            NonFiniteError: dx or a parameter gradient overflowed.
+        """
         self._check_upstream(dy)
-        return self._backward(dy, need_dx=True)
+        for what, arr, print_ in self._guard:
+            if fingerprint(arr) != print_:
+                raise RuntimeError(
+                    f"{type(self).__name__}.backward: the {what} of the last forward was modified in place "
+                    f"since; backward reads it, so the gradients would be wrong. Edit a copy "
+                    f"({'y = y.copy()' if what == 'output' else 'x.copy()'}) or call forward again"
+                )
+        with np.errstate(over="ignore", invalid="ignore"):  # an overflow raises NonFiniteError below
+            dx = self._backward(dy, need_dx=True)
+        check_finite_result(dx, f"{type(self).__name__}.backward dx", "check the layer's parameters and dy")
+        for name, g in self.grads.items():
+            check_finite_result(g, f"{type(self).__name__}.grads[{name!r}]", "check the scale of x and dy")
+        return dx
 
     def __call__(self, x: np.ndarray, *, training: bool) -> np.ndarray:
         return self.forward(x, training=training)

@@ -41,6 +41,7 @@ class Conv2D(Layer):
         kernel_size: k or (KH, KW).
         stride: s or (SH, SW) (default 1).
         padding: int, (ph, pw), ``"valid"`` or ``"same"`` (Keras rule; default 0).
+        An empty batch (N = 0) gives an empty output, an empty dx and zero gradients (PyTorch too).
         truncate: allow an output size that does not divide exactly (drop trailing rows/columns);
             default False raises ValueError.
         W, b: explicit initial values; otherwise drawn with ``weight_init`` / ``bias_init``.
@@ -91,6 +92,8 @@ class Conv2D(Layer):
         self._param("W", W, shape)
         self._param("b", b, (self.filters,))
 
+    _keeps = ("input",)  # an evaluation forward keeps x (or its padded copy) to rebuild col
+
     def pads_for(self, in_hw: tuple[int, int]) -> ic.Pads:
         """(top, bottom, left, right) padding used for an input of spatial size ``in_hw``."""
         return ic.resolve_padding(self.padding, in_hw, self.kernel_size, self.stride)
@@ -120,7 +123,7 @@ class Conv2D(Layer):
         if col is None:  # after an evaluation forward
             col = ic.im2col_batched(xp, self.kernel_size, self.stride, out_hw, ones_row=True)
         n = dy.shape[0]
-        dy3 = dy.reshape(n, self.filters, -1)  # (N, F, OH, OW) -> (N, F, OH*OW), a view
+        dy3 = dy.reshape(n, self.filters, out_hw[0] * out_hw[1])  # (N, F, OH, OW) -> (N, F, OH*OW), a view
         # (N, F, P) @ (N, P, CKK+1) -> (N, F, CKK+1), summed over the batch: [dW2 | db]
         dw2b = np.matmul(dy3, col.transpose(0, 2, 1)).sum(axis=0)
         self.grads["W"] = np.ascontiguousarray(dw2b[:, :-1]).reshape(self.params["W"].shape)

@@ -24,6 +24,10 @@ class Dense(Layer):
     (out, in) = W.T. Both apply to the last axis of an N-D input instead of flattening it, so an N-D
     Dense equals ``Flatten`` then ``Dense`` there.
 
+    backward reads the input of the last forward (no copy is kept): editing that array in place
+    before backward raises RuntimeError. An empty batch (N = 0) gives an empty output and zero
+    gradients, as in PyTorch.
+
     Args:
         in_features: size of the flattened input.
         units: number of outputs.
@@ -60,6 +64,8 @@ class Dense(Layer):
         self._param("b", b, (self.units,))
         self._x2: np.ndarray | None = None
         self._in_shape: tuple[int, ...] | None = None
+
+    _keeps = ("input",)
 
     def _forward(self, x: np.ndarray, *, training: bool) -> np.ndarray:
         self._check_input(x)

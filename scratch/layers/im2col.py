@@ -53,24 +53,27 @@ def resolve_padding(
 
 
 def output_size(
-    in_hw: tuple[int, int], kernel: tuple[int, int], stride: tuple[int, int], pads: Pads, *, truncate: bool
+    in_hw: tuple[int, int], kernel: tuple[int, int], stride: tuple[int, int], pads: Pads, *, truncate: bool,
+    kernel_name: str = "kernel_size",
 ) -> tuple[int, int]:
     """(OH, OW) = (H + top + bottom - KH) / SH + 1, and likewise for W.
 
     Raises ValueError if the kernel is larger than the padded input, or if the division is not
     exact and ``truncate`` is False. With ``truncate=True`` the size is floored and the trailing
     rows/columns that do not fill a window are dropped, as Keras ``"valid"``, PyTorch and the
-    textbook's ``Convolution``, ``Pooling`` and ``im2col`` do silently.
+    textbook's ``Convolution``, ``Pooling`` and ``im2col`` do silently. ``kernel_name`` is the
+    argument the message names (``pool_size`` for pools).
     """
     out = []
+    what = "pool" if kernel_name == "pool_size" else "kernel"
     for axis, size, k, s, (p0, p1) in zip(
         ("height", "width"), in_hw, kernel, stride, (pads[:2], pads[2:]), strict=True
     ):
         padded = size + p0 + p1
         if k > padded:
             raise ValueError(
-                f"kernel_size: the kernel {axis} {k} is larger than the padded input {axis} {padded} "
-                f"(input {size}, padding {p0}+{p1}); use a smaller kernel or more padding"
+                f"{kernel_name}: the {what} {axis} {k} is larger than the padded input {axis} {padded} "
+                f"(input {size}, padding {p0}+{p1}); use a smaller {kernel_name} or more padding"
             )
         if (padded - k) % s and not truncate:
             raise ValueError(

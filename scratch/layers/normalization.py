@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
-from scratch._checks import check_choice, check_positive_int, check_probability
+from scratch._checks import check_batch, check_choice, check_positive_int, check_probability, check_real
 from scratch.layers.base import Layer
 
 
@@ -18,6 +20,13 @@ class BatchNorm(Layer):
         s     = var * M / (M - 1)  if running_var == "unbiased" else var
         momentum_of == "running":  r <- momentum * r + (1 - momentum) * stat   # Keras, textbook
         momentum_of == "batch":    r <- (1 - momentum) * r + momentum * stat   # PyTorch
+
+    mu and var are accumulated in float64 whatever the layer dtype (PyTorch accumulates float32
+    statistics in a wider type too): in float32 a sum of M values near a large shift loses the
+    low-order digits that a low-variance feature consists of, and x - mu is then off by the
+    rounding of mu. x_hat is formed in float64 and rounded once to the layer dtype; the running
+    statistics, y, dx and the parameter gradients stay in the layer dtype (dgamma and dbeta summed
+    in float64). float64 layers compute exactly what they computed before.
 
     Evaluation uses ``running_mean`` / ``running_var`` in place of mu / var. Backward (training)::
 
@@ -39,10 +48,16 @@ class BatchNorm(Layer):
         num_features: D, or C (``stats="channel"``), or C*H*W (``stats="activation"``).
         momentum: in [0, 1].
         momentum_of: ``"running"`` or ``"batch"`` (which term ``momentum`` weights).
-        eps: added to the variance inside the square root.
+        eps: added to the variance inside the square root (finite, > 0).
         running_var: ``"biased"`` or ``"unbiased"`` batch variance in the running average.
         stats: ``"channel"`` or ``"activation"`` (4-D input only).
-        running_mean_init, running_var_init: initial running statistics.
+        running_mean_init, running_var_init: initial running statistics (finite; the variance >= 0).
+
+    An empty batch (N = 0): a training forward raises ValueError (the batch mean and variance of
+    no values are 0/0); an evaluation forward returns the empty output and backward the empty dx.
+    PyTorch 2.13 returns an empty output in training too, leaving the running statistics as they
+    were (``num_batches_tracked`` still counts the batch); a training step on no samples is a bug
+    in the caller that scratch reports instead.
         gamma, beta: explicit initial scale and shift (default ones and zeros).
         dtype: ``"float32"`` or ``"float64"``.
     """
@@ -69,16 +84,16 @@ class BatchNorm(Layer):
         self.num_features = check_positive_int(num_features, "num_features")
         self.momentum = check_probability(momentum, "momentum", closed_right=True)
         self.momentum_of = check_choice(momentum_of, "momentum_of", ("running", "batch"))
-        if not (isinstance(eps, (int, float)) and eps >= 0):
-            raise ValueError(f"eps: expected a number >= 0, got {eps!r}")
-        self.eps = float(eps)
+        self.eps = check_real(eps, "eps", minimum=0.0, strict=True)
         self.running_var_estimator = check_choice(running_var, "running_var", ("biased", "unbiased"))
         self.stats = check_choice(stats, "stats", ("channel", "activation"))
         d = (self.num_features,)
         self._param("gamma", np.ones(d) if gamma is None else gamma, d)
         self._param("beta", np.zeros(d) if beta is None else beta, d)
-        self.buffers["running_mean"] = np.full(d, running_mean_init, dtype=self.dtype)
-        self.buffers["running_var"] = np.full(d, running_var_init, dtype=self.dtype)
+        mean0 = check_real(running_mean_init, "running_mean_init")
+        var0 = check_real(running_var_init, "running_var_init", minimum=0.0)
+        self.buffers["running_mean"] = np.full(d, mean0, dtype=self.dtype)
+        self.buffers["running_var"] = np.full(d, var0, dtype=self.dtype)
 
     # -- named configurations ------------------------------------------------------------------
     @classmethod
@@ -104,9 +119,10 @@ class BatchNorm(Layer):
     def _to_2d(self, x: np.ndarray) -> np.ndarray:
         self._check_input(x, ndim=(2, 4))
         if x.ndim == 2 or self.stats == "activation":
-            x2 = x.reshape(x.shape[0], -1)  # (N, D) or (N, C, H, W) -> (N, C*H*W)
+            x2 = x.reshape(x.shape[0], math.prod(x.shape[1:]))  # (N, D) or (N, C, H, W) -> (N, C*H*W)
         else:
-            x2 = x.transpose(0, 2, 3, 1).reshape(-1, x.shape[1])  # (N, C, H, W) -> (N*H*W, C)
+            n, c, h, w = x.shape
+            x2 = x.transpose(0, 2, 3, 1).reshape(n * h * w, c)  # (N, C, H, W) -> (N*H*W, C)
         if x2.shape[1] != self.num_features:
             what = "C*H*W" if x.ndim == 4 and self.stats == "activation" else ("C" if x.ndim == 4 else "D")
             raise ValueError(
@@ -126,16 +142,20 @@ class BatchNorm(Layer):
         x2 = self._to_2d(x)
         m = x2.shape[0]
         if training:
-            mu = x2.mean(axis=0)
-            xc = x2 - mu
+            check_batch(x, "x")
+            mu = x2.mean(axis=0, dtype=np.float64)  # float64 accumulation, whatever the layer dtype
+            xc = x2 - mu  # float64: (M, D)
             var = (xc * xc).mean(axis=0)
-            self.batch_stats = (mu, var)  # (D,) each: what a training forward normalised with
-            self._update_running(mu, var, m)
+            self.batch_stats = (mu.astype(self.dtype), var.astype(self.dtype))  # (D,) each, layer dtype
+            self._update_running(*self.batch_stats, m)
+            inv_std = 1 / np.sqrt(var + self.eps)  # float64
+            x_hat = (xc * inv_std).astype(self.dtype, copy=False)  # rounded once to the layer dtype
+            inv_std = inv_std.astype(self.dtype, copy=False)
         else:
             mu, var = self.buffers["running_mean"], self.buffers["running_var"]
             xc = x2 - mu
-        inv_std = 1 / np.sqrt(var + self.dtype.type(self.eps))
-        x_hat = xc * inv_std
+            inv_std = 1 / np.sqrt(var + self.dtype.type(self.eps))
+            x_hat = xc * inv_std
         y2 = self.params["gamma"] * x_hat + self.params["beta"]
         self._cache = (x_hat, inv_std, training, x.shape)
         y = self._from_2d(y2, x.shape)
@@ -157,8 +177,8 @@ class BatchNorm(Layer):
         the statistics are constants, so dx = dy * gamma / sqrt(running_var + eps)."""
         x_hat, inv_std, training, shape = self._cache
         dy2 = self._to_2d(dy)
-        self.grads["gamma"] = (dy2 * x_hat).sum(axis=0)
-        self.grads["beta"] = dy2.sum(axis=0)
+        self.grads["gamma"] = (dy2 * x_hat).sum(axis=0, dtype=np.float64).astype(self.dtype, copy=False)
+        self.grads["beta"] = dy2.sum(axis=0, dtype=np.float64).astype(self.dtype, copy=False)
         if not need_dx:
             return None
         g = self.params["gamma"] * inv_std

@@ -22,7 +22,8 @@ class _Pool2D(Layer):
         pool_size: k or (KH, KW).
         stride: s or (SH, SW); ``None`` means ``pool_size`` (Keras and PyTorch; the textbook's
             ``Pooling(pool_h, pool_w, stride=2, pad=0)`` defaults to 2).
-        padding: int, (ph, pw), ``"valid"`` or ``"same"`` (Keras rule).
+        padding: int, (ph, pw) (at most half the pool size, PyTorch's rule: every window then
+            holds a real cell), ``"valid"`` or ``"same"`` (Keras rule).
         truncate: allow an output size that does not divide exactly (default False raises).
         dtype: ``"float32"`` or ``"float64"``.
     """
@@ -34,6 +35,14 @@ class _Pool2D(Layer):
         self.pool_size = check_pair(pool_size, "pool_size")
         self.stride = self.pool_size if stride is None else check_pair(stride, "stride")
         ic.resolve_padding(padding, (1, 1), (1, 1), (1, 1))  # validate the argument now
+        if not isinstance(padding, str):
+            (ph, pw), (kh, kw) = check_pair(padding, "padding", minimum=0), self.pool_size
+            if ph > kh // 2 or pw > kw // 2:
+                raise ValueError(
+                    f"padding: expected at most half the pool size ({kh // 2}, {kw // 2}) for pool_size "
+                    f"{self.pool_size}, got {padding!r}; a larger padding makes windows of padding alone "
+                    "(-inf for max, 0/0 for an average), which PyTorch refuses too"
+                )
         self.padding = padding
         self.truncate = bool(truncate)
 
@@ -46,7 +55,8 @@ class _Pool2D(Layer):
         self._check_input(x, ndim=4)
         h, w = x.shape[2:]
         pads = self.pads_for((h, w))
-        oh, ow = ic.output_size((h, w), self.pool_size, self.stride, pads, truncate=self.truncate)
+        oh, ow = ic.output_size((h, w), self.pool_size, self.stride, pads, truncate=self.truncate,
+                                kernel_name="pool_size")
         xp = ic.pad(x, pads, value=self._pad_value)
         self._geom = (xp.shape, pads, (oh, ow))
         (kh, kw), (sh, sw) = self.pool_size, self.stride
@@ -128,6 +138,7 @@ class MaxPool2D(_Pool2D):
     per_channel = True
 
     _pad_value = -np.inf
+    _keeps = ("input",)  # the offset views read x (an evaluation forward replays the bracket)
 
     def _forward(self, x: np.ndarray, *, training: bool) -> np.ndarray:
         views = self._offsets(x)

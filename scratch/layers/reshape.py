@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from scratch.layers.base import Layer
@@ -13,7 +15,8 @@ class Flatten(Layer):
     On NCHW images the features come out in (c, h, w) order, as PyTorch's ``flatten(x, 1)`` and
     the textbook's reshape. Keras works on NHWC and its ``Flatten`` gives (h, w, c) order (even
     with ``data_format="channels_first"``, which transposes to channels-last first), so the Dense
-    layer after it needs its rows permuted: see ``reference.layouts``.
+    layer after it needs its rows permuted: see ``reference.layouts``. An empty batch (N = 0) gives
+    an empty (0, d1*d2*...) output, as in PyTorch.
     """
 
     per_sample = True
@@ -30,7 +33,7 @@ class Flatten(Layer):
         if x.ndim < 2:
             raise ValueError(f"x: expected a batch of shape (N, ...) with at least 2 axes, got {x.shape}")
         self._in_shape = x.shape
-        y = x.reshape(x.shape[0], -1)  # (N, C, H, W) -> (N, C*H*W)
+        y = x.reshape(x.shape[0], math.prod(x.shape[1:]))  # (N, C, H, W) -> (N, C*H*W); N = 0 too
         self._out_shape = y.shape
         return y
 

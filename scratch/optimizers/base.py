@@ -12,7 +12,7 @@ from collections.abc import Collection, Mapping
 
 import numpy as np
 
-from scratch._checks import FLOAT_DTYPES, check_choice
+from scratch._checks import FLOAT_DTYPES, NonFiniteError, check_choice
 
 WEIGHT_DECAY_MODES = ("coupled", "decoupled")
 
@@ -68,7 +68,10 @@ def check_pair(p: object, g: object, name: str) -> None:
     if g.dtype != p.dtype:
         raise ValueError(f"grads[{name!r}]: expected dtype {p.dtype.name} (the parameter's), got {g.dtype.name}")
     if not np.isfinite(g).all():
-        raise ValueError(f"grads[{name!r}]: expected finite values, got NaN or infinite entries")
+        raise NonFiniteError(f"grads[{name!r}]: expected finite values, got NaN or infinite entries")
+    if not p.flags.writeable:
+        raise ValueError(f"params[{name!r}]: the optimizer updates parameters in place, got a read-only array; "
+                         "pass a writeable one (p.copy())")
 
 
 def leaf(name: str) -> str:
@@ -188,8 +191,14 @@ class Optimizer:
             lr: learning rate for this step (>= 0); a schedule supplies a new one each step.
 
         Raises:
-            ValueError: on a negative or non-finite ``lr``, mismatched keys, shapes or dtypes, or a
-                parameter whose shape changed since its state was created. Nothing is updated then.
+            ValueError: on a negative or non-finite ``lr``, mismatched keys, shapes or dtypes, a
+                read-only parameter, or a parameter whose shape changed since its state was created.
+            NonFiniteError: (a ValueError) a non-finite gradient, or an update whose result is NaN
+                or infinite (an overflow: lr = 1e308, W = 1e308), naming the parameter and the step.
+
+        The step is atomic: every argument is checked and every new value computed first; only
+        then are the parameters, the optimizer state and the step counters written. On any error
+        nothing has changed.
         """
         lr = check_lr(lr)
         if set(params) != set(grads):
@@ -200,18 +209,31 @@ class Optimizer:
             if name in self.state and self.state[name]["shape"] != p.shape:
                 raise ValueError(f"params[{name!r}]: shape {p.shape} differs from the shape "
                                  f"{self.state[name]['shape']} its optimizer state was created with")
+        staged = []  # (name, new parameter, new state): written only once all are computed
         for name, p in params.items():
             g = grads[name]
-            state = self.state.setdefault(name, {"shape": p.shape, "t": 0, **self._init_state(p)})
+            old = self.state.get(name)
+            state = dict(old) if old is not None else {"shape": p.shape, "t": 0, **self._init_state(p)}
             state["t"] += 1
             work = p
-            if self.decays(name):
-                if self.weight_decay_mode == "coupled":
-                    g = coupled_decay(g, p, self.weight_decay)
-                else:
-                    work = decoupled_decay(p, lr, self.weight_decay)
-            new = self._update(state, work, g, lr)
-            p[...] = new.astype(p.dtype, copy=False)
+            with np.errstate(over="ignore", invalid="ignore"):  # an overflow raises NonFiniteError below
+                if self.decays(name):
+                    if self.weight_decay_mode == "coupled":
+                        g = coupled_decay(g, p, self.weight_decay)
+                    else:
+                        work = decoupled_decay(p, lr, self.weight_decay)
+                new = self._update(state, work, g, lr)  # pure: new arrays, p and old state untouched
+            if not np.isfinite(new).all():
+                bad = int(new.size - np.count_nonzero(np.isfinite(new)))
+                raise NonFiniteError(
+                    f"params[{name!r}]: step {state['t']} (lr={lr!r}) would make {bad} of {new.size} values NaN "
+                    "or infinite (an overflow); nothing was updated. Lower the learning rate or check the "
+                    "parameter's scale"
+                )
+            staged.append((name, new, state))
+        for name, new, state in staged:
+            params[name][...] = new.astype(params[name].dtype, copy=False)
+            self.state[name] = state
         self.iterations += 1
 
     # subclasses ------------------------------------------------------------------------------

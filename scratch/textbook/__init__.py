@@ -30,7 +30,7 @@ _WHERE = {
         ("identity_function", "step_function", "sigmoid", "sigmoid_grad", "relu", "relu_grad", "softmax",
          "sum_squared_error", "cross_entropy_error", "softmax_loss"), "functions"),
     **dict.fromkeys(("conv_output_size", "im2col", "col2im", "smooth_curve", "shuffle_dataset"), "util"),
-    **dict.fromkeys(("numerical_gradient",), "gradient"),
+    **dict.fromkeys(("numerical_gradient", "numerical_gradient_2d"), "gradient"),
     **dict.fromkeys(
         ("Relu", "Sigmoid", "Affine", "SoftmaxWithLoss", "Dropout", "BatchNormalization", "Convolution",
          "Pooling"), "layers"),

@@ -74,7 +74,7 @@ class LayerNet:
         return self.last_layer  # type: ignore[attr-defined]
 
     def _loss_train_flg(self) -> bool | None:
-        """The train_flg the loss runs the layers with (None: the network has no train_flg)."""
+        """The train_flg the book's numerical_gradient passes to loss (None: loss has no train_flg)."""
         return None
 
     def _extra_loss(self) -> float:
@@ -183,6 +183,7 @@ class LayerNet:
                 layer.running_mean, layer.running_var = m, v
         names = [f"l{i}" for i in range(len(layers))]
         model = Sequential([layer.core for layer in layers], names=names)
+        x = np.asarray(x).astype(model.dtype, copy=False)  # the layers compute in their parameters' dtype
         model.commute_relu_maxpool = False
         masks = {n: layer.mask for n, layer in zip(names, layers, strict=True) if isinstance(layer, Dropout)}
         key_of = self._qualified_keys(layers)

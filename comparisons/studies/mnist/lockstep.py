@@ -9,6 +9,11 @@ largest parameter difference from scratch.
 Recipes given in epochs shuffle the training set each epoch (disjoint batches). Recipes given in
 iterations sample each batch with replacement, as the textbook's ``np.random.choice(train_size,
 batch_size)`` does; an "epoch" is then ``train_size / batch_size`` iterations.
+
+A run stops early on a non-finite loss, on a loss above ``DIVERGED_FACTOR`` times the
+implementation's first loss (finite but exploding: nothing useful follows), or on Ctrl-C; the
+record then says how and where (``stop``: reason, epoch, step) and the files written are complete
+for the epochs that finished.
 """
 
 from __future__ import annotations
@@ -28,8 +33,22 @@ from scratch.layers import Dropout
 IMPLS = ("scratch", "keras", "torch")
 
 
+#: A loss above this multiple of the implementation's first (pre-update) loss stops the run as
+#: diverged: a trained classifier's loss falls below its first one, and a millionfold rise means the
+#: weights are exploding (only float range, not the loss, would stop them later).
+DIVERGED_FACTOR = 1e6
+
+
 class NonFiniteLoss(RuntimeError):
     """Training produced a NaN or infinite loss."""
+
+    reason = "non-finite loss"
+
+
+class DivergedLoss(NonFiniteLoss):
+    """Training produced a loss above ``DIVERGED_FACTOR`` times the first loss."""
+
+    reason = "diverged"
 
 
 @dataclass
@@ -56,6 +75,7 @@ class RunRecord:
     epochs: list[dict] = field(default_factory=list)  # epoch, impl, losses, accuracies, seconds, max_param_diff
     param_diffs: list[dict] = field(default_factory=list)  # epoch, impl, param, max |param - scratch param|
     stopped: str = ""  # why the run ended early, if it did
+    stop: dict = field(default_factory=dict)  # reason ("non-finite loss", "diverged", "interrupted"), epoch, step
     n_train: int = 0  # images the run trained and evaluated on
     n_test: int = 0
 
@@ -114,6 +134,8 @@ def run(config: RunConfig, spec: ModelSpec, data, impls: dict, lr_at: Callable[[
     shapes = dropout_shapes(spec, scratch.model) if scratch is not None else {}
     rate = {name: scratch.model.layer(name).rate for name in shapes}
     seconds = dict.fromkeys(impls, 0.0)
+    first_loss: dict[str, float] = {}
+    step = epoch = 0
     bar = Progress(total=total_steps, desc=f"{config.model} {config.dtype}", unit="steps",
                    enabled=None if config.progress else False)
     try:
@@ -135,6 +157,12 @@ def run(config: RunConfig, spec: ModelSpec, data, impls: dict, lr_at: Callable[[
                     record.steps.append(row)
                     raise NonFiniteLoss(f"{name} produced a non-finite loss ({loss}) at step {step} (epoch {epoch}); "
                                         "the run stopped there and kept what was recorded so far")
+                first = first_loss.setdefault(name, loss)
+                if abs(loss) > DIVERGED_FACTOR * abs(first) and first != 0:
+                    record.steps.append(row)
+                    raise DivergedLoss(f"{name}'s loss {loss:.3e} at step {step} (epoch {epoch}) exceeds "
+                                       f"{DIVERGED_FACTOR:g} times its first loss {first:.3e}: the run diverged and "
+                                       "stopped there, keeping what was recorded so far")
             record.steps.append(row)
             bar.update(1)
             last_of_epoch = (step + 1) % steps_per_epoch == 0 or step + 1 == total_steps
@@ -145,11 +173,17 @@ def run(config: RunConfig, spec: ModelSpec, data, impls: dict, lr_at: Callable[[
                     on_epoch(record)
     except NonFiniteLoss as err:
         record.stopped = str(err)
+        record.stop = {"reason": err.reason, "epoch": epoch, "step": step}
         if on_epoch is not None:
             on_epoch(record)
-    except KeyboardInterrupt:
-        record.stopped = "interrupted; files are complete up to the last finished epoch"
+    except KeyboardInterrupt as err:
+        record.stopped = (f"interrupted at step {step} (epoch {epoch}); the per-epoch files are complete up to the "
+                          "last finished epoch")
+        record.stop = {"reason": "interrupted", "epoch": epoch, "step": step}
         bar.close()
+        if on_epoch is not None:
+            on_epoch(record)  # run.json says interrupted
+        err.record = record  # the caller writes the pages of what was done
         raise
     finally:
         bar.close()

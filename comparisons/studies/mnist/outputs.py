@@ -1,4 +1,9 @@
-"""Files of one lock-step run: CSVs after every epoch, then tables and plots (all atomic)."""
+"""Files of one lock-step run: CSVs after every epoch, then tables and plots (all atomic).
+
+Result files hold results only: the wall time of each epoch goes to ``timings.csv``, so two runs
+with one seed write byte-identical ``history_*.csv``, ``divergence.csv``, ``param_diff.csv``,
+``side_by_side.*`` and ``run.json``.
+"""
 
 from __future__ import annotations
 
@@ -37,10 +42,14 @@ def divergence(record: RunRecord) -> pd.DataFrame:
 
 
 def side_by_side(record: RunRecord) -> pd.DataFrame:
-    """One row per epoch: loss and accuracy of each implementation, differences, seconds."""
+    """One row per epoch: loss and accuracy of each implementation, differences (no timings).
+
+    A run stopped before its first epoch ended gives the header alone (a readable, empty table)."""
     ep = pd.DataFrame(record.epochs)
     if ep.empty:
-        return ep
+        metrics = ("train_loss", "train_acc", "test_loss", "test_acc")
+        cols = ["epoch"] + [f"{m} {i}" for m in metrics for i in record.impls]
+        return pd.DataFrame(columns=cols)
     wide = ep.pivot(index="epoch", columns="impl")
     out = pd.DataFrame(index=wide.index)
     impls = [i for i in record.impls if i in set(ep["impl"])]
@@ -51,7 +60,6 @@ def side_by_side(record: RunRecord) -> pd.DataFrame:
             if impl != "scratch":
                 out[f"{metric} {impl}-scratch"] = wide[(metric, impl)] - wide[(metric, "scratch")]
     for impl in impls:
-        out[f"seconds {impl}"] = wide[("seconds", impl)]
         if not impl.startswith("scratch"):
             out[f"max |param - {record.baseline(impl)}| {impl}"] = wide[("max_param_diff", impl)]
     return out.reset_index()
@@ -65,16 +73,20 @@ def write_csvs(record: RunRecord, out: Path) -> None:
     for path in out.glob("history_*.csv"):  # an earlier run's files, never read as this run's
         if path.stem.removeprefix("history_") not in done:
             path.unlink()
+    results = ep.drop(columns=[c for c in ("seconds",) if c in ep])  # timings go to timings.csv
     for impl in record.impls:
         if impl in done:
-            io.write_text(out / f"history_{impl}.csv", ep[ep["impl"] == impl].drop(columns="impl").to_csv(index=False))
+            io.write_text(out / f"history_{impl}.csv",
+                          results[results["impl"] == impl].drop(columns="impl").to_csv(index=False))
+    if "seconds" in ep:
+        io.write_text(out / "timings.csv", ep[["epoch", "impl", "seconds"]].to_csv(index=False))
     io.write_text(out / "divergence.csv", divergence(record).to_csv(index=False))
     if record.param_diffs:
         io.write_text(out / "param_diff.csv", pd.DataFrame(record.param_diffs).to_csv(index=False))
     else:
         (out / "param_diff.csv").unlink(missing_ok=True)
     meta = {"config": dataclasses.asdict(record.config), "impls": record.impls, "stopped": record.stopped,
-            "n_train": record.n_train, "n_test": record.n_test}
+            "stop": record.stop, "n_train": record.n_train, "n_test": record.n_test}
     io.write_text(out / "run.json", json.dumps(meta, indent=1) + "\n")  # last: the files above are complete
 
 
@@ -85,14 +97,19 @@ def load_record(run_dir: Path) -> RunRecord:
     steps = pd.read_csv(run_dir / "divergence.csv")
     steps = steps[[c for c in steps.columns if not c.startswith("rel_diff_")]]
     epochs = []
+    timings = pd.read_csv(run_dir / "timings.csv") if (run_dir / "timings.csv").exists() else None
     for impl in meta["impls"]:
         path = run_dir / f"history_{impl}.csv"
         if path.exists():
-            epochs += [{"impl": impl, **row} for row in pd.read_csv(path).to_dict("records")]
+            rows = pd.read_csv(path)
+            if timings is not None:
+                rows = rows.merge(timings[timings["impl"] == impl].drop(columns="impl"), on="epoch", how="left")
+            epochs += [{"impl": impl, **row} for row in rows.to_dict("records")]
     diffs = run_dir / "param_diff.csv"
     return RunRecord(config, impls=list(meta["impls"]), steps=steps.to_dict("records"), epochs=epochs,
                      param_diffs=pd.read_csv(diffs).to_dict("records") if diffs.exists() else [],
-                     stopped=meta["stopped"], n_train=meta["n_train"], n_test=meta["n_test"])
+                     stopped=meta["stopped"], stop=meta.get("stop", {}), n_train=meta["n_train"],
+                     n_test=meta["n_test"])
 
 
 def _fmt(df: pd.DataFrame) -> pd.DataFrame:
@@ -170,7 +187,8 @@ def _plot_curves(record: RunRecord, path: Path) -> None:
         ax.set_xlabel("epoch")
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=7)
+        if not ep.empty:  # a run stopped in its first epoch has no curve
+            ax.legend(fontsize=7)
     fig.suptitle(f"{record.config.model} ({record.config.dtype})")
     fig.tight_layout()
     io.save_figure(fig, path, dpi=110)

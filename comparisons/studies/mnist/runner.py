@@ -89,7 +89,12 @@ def train(name: str, *, impls=IMPLS, dtype: str = "float64", epochs: float | Non
     on_epoch = (lambda rec: write_csvs(rec, target)) if target is not None else None
     built = build_impls(spec, config)
     with frameworks.interleaved() if len(built) > 1 else contextlib.nullcontext():  # scratch alone needs neither
-        record = run(config, spec, data, built, optim.lr_function(spec, len(data[0][0])), on_epoch=on_epoch)
+        try:
+            record = run(config, spec, data, built, optim.lr_function(spec, len(data[0][0])), on_epoch=on_epoch)
+        except KeyboardInterrupt as err:  # write the pages of what was done, then stop
+            if target is not None and getattr(err, "record", None) is not None:
+                write_pages(err.record, target)
+            raise
     if target is not None:
         write_pages(record, target)
     return record

@@ -45,9 +45,11 @@ def summary_rows(records: list[RunRecord]) -> pd.DataFrame:
         spec = models.get(rec.config.model)
         link = f"{rec.config.dtype}/{rec.config.model}/side_by_side.md"  # the layout of reports/mnist/
         full = rec.n_train == FULL_TRAIN and abs(rec.config.epochs - full_epochs(spec, FULL_TRAIN)) < 1e-9
+        kind = "full recipe: " if full else "short: "
+        if rec.stop:  # stopped early: say so before the budget it was given
+            kind = f"stopped ({rec.stop['reason']}) at step {rec.stop['step']} of {kind}"
         row = {"run": f"[{rec.config.model} {rec.config.dtype}]({link})",
-               "budget": ("full recipe: " if full else "short: ") + f"{rec.config.epochs:g} epoch(s) on "
-                         f"{rec.n_train:,} images", "steps": len(rec.steps)}
+               "budget": kind + f"{rec.config.epochs:g} epoch(s) on {rec.n_train:,} images", "steps": len(rec.steps)}
         if not ep.empty:
             last = ep[ep["epoch"] == ep["epoch"].max()].set_index("impl")
             for impl in ("scratch", "keras", "torch"):

@@ -1,0 +1,33 @@
+"""The README's Python examples run as written."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def _examples() -> list[tuple[str, str]]:
+    """(section title, code) of every ```python block of the README."""
+    text = README.read_text(encoding="utf-8")
+    out = []
+    for section in re.split(r"^## ", text, flags=re.M)[1:]:
+        title = section.splitlines()[0].strip()
+        out += [(title, code) for code in re.findall(r"^```python\n(.*?)^```", section, flags=re.M | re.S)]
+    return out
+
+
+EXAMPLES = _examples()
+
+
+def test_the_book_section_has_an_example():
+    assert any(title == "Coming from the book" for title, _ in EXAMPLES)
+
+
+@pytest.mark.parametrize(("title", "code"), EXAMPLES, ids=[f"{t}-{i}" for i, (t, _) in enumerate(EXAMPLES)])
+def test_readme_example_runs(title, code, capsys):
+    exec(compile(code, f"README.md ({title})", "exec"), {"__name__": "__readme__"})  # its asserts are the test
+    assert capsys.readouterr().out, "the example prints what it shows"
