@@ -16,10 +16,10 @@ from comparisons.table.layers import ACTIVATIONS, BATCHNORM, CONV, DENSE, DROPOU
 from comparisons.table.optimizers import OPTIMIZERS
 from comparisons.table.schedules import SCHEDULES
 from comparisons.table.spec import Case, Tolerance
-from comparisons.table.textbook import TEXTBOOK
+from comparisons.table.textbook import BOOK_OPTIMIZERS, TEXTBOOK
 
 CASES: list[Case] = [*DENSE, *ACTIVATIONS, *CONV, *POOLING, *BATCHNORM, *DROPOUT, *LOSSES,
-                     *INITIALIZERS, *OPTIMIZERS, *SCHEDULES, *CALLBACKS, *TEXTBOOK]
+                     *INITIALIZERS, *OPTIMIZERS, *BOOK_OPTIMIZERS, *SCHEDULES, *CALLBACKS, *TEXTBOOK]
 BY_ID: dict[str, Case] = {c.id: c for c in CASES}
 
 

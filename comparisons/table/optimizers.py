@@ -14,11 +14,9 @@ from __future__ import annotations
 import math
 
 from comparisons.table import optimizer_relations as R
-from comparisons.table.book import BookOptimizer
 from comparisons.table.links import KERAS_SRC, TEXTBOOK, TORCH_DOCS
 from comparisons.table.spec import FRAMEWORKS, Case, Known, Tolerance
 from scratch import optimizers as O
-from scratch.textbook import optimizer as TB
 
 STEPS = 100
 
@@ -315,28 +313,4 @@ ADAM_CASES = [
          "steps: equal to both", adamw(0.0, "hat", wd=0.1, exclude=("b",)), lrs=R.halving(ADAM_LR, 20, STEPS)),
 ]
 
-# -- the book's optimizer classes (scratch.textbook.optimizer) ------------------------------------------
-def book_case(name: str, covers: tuple[str, ...], summary: str, book, core, lr: float, *, known=(), scale=1.0):
-    return case(f"textbook/optimizer/{name.lower()}", (f"textbook.{name}", *covers), summary,
-                lambda: BookOptimizer(book(), core()), lrs=R.constant(lr, STEPS), known=known, scale=scale)
-
-
-BOOK_CASES = [
-    book_case("SGD", SGD_COVERS, "the book's SGD(lr=0.01): p -= lr * g", lambda: TB.SGD(lr=0.01), sgd(), 0.01),
-    book_case("Momentum", SGD_COVERS, "the book's Momentum(lr=0.01, momentum=0.9) = the Keras form",
-              lambda: TB.Momentum(lr=0.01, momentum=MU), sgd(MU, form="textbook"), 0.01),
-    book_case("Nesterov", SGD_COVERS, "the book's Nesterov(lr=0.01, momentum=0.9): the previous v moves p, then v "
-              "is updated; the Keras Nesterov rearranged", lambda: TB.Nesterov(lr=0.01, momentum=MU),
-              sgd(MU, True, "textbook"), 0.01),
-    book_case("AdaGrad", AG_COVERS, "the book's AdaGrad(lr=0.01): h from 0, 1e-7 outside the root",
-              lambda: TB.AdaGrad(lr=0.01), adagrad(0.0, 1e-7, "outside"), 0.01, scale=visible(1e-7),
-              known=[adagrad_eps("keras", init=0.0, eps=1e-7, scratch_placement="outside the root")]),
-    book_case("RMSprop", RMS_COVERS, "the book's RMSprop(lr=0.01, decay_rate=0.99): 1e-7 outside the root",
-              lambda: TB.RMSprop(lr=0.01, decay_rate=0.99), rmsprop(0.99, 1e-7, "outside"), 0.01,
-              scale=visible(1e-7), known=[rmsprop_eps("keras", rho=0.99, eps=1e-7)]),
-    book_case("Adam", ADAM_COVERS, "the book's Adam(lr=0.001, beta1=0.9, beta2=0.999): 1e-7 as epsilon hat = Keras",
-              lambda: TB.Adam(lr=0.001, beta1=B1, beta2=B2), adam(1e-7, "hat"), 0.001, scale=ADAM_SCALE,
-              known=[adam_eps("torch", eps=1e-7)]),
-]
-
-OPTIMIZERS: list[Case] = [*SGD_CASES, *ADAGRAD_CASES, *RMSPROP_CASES, *ADAM_CASES, *BOOK_CASES]
+OPTIMIZERS: list[Case] = [*SGD_CASES, *ADAGRAD_CASES, *RMSPROP_CASES, *ADAM_CASES]

@@ -1,4 +1,4 @@
-"""The book's classes (``scratch.textbook.layers``) in the case table.
+"""The book's classes (``scratch.textbook.layers`` and ``scratch.textbook.optimizer``) in the case table.
 
 Each case runs the book's class itself (its ``forward`` / ``backward`` and attributes, through
 ``comparisons.table.book.BookLayer``) against the Keras and PyTorch twins of the core layer it holds, so
@@ -11,7 +11,8 @@ from __future__ import annotations
 import numpy as np
 
 from comparisons.table import known as K
-from comparisons.table.book import BookLayer
+from comparisons.table import optimizers as O
+from comparisons.table.book import BookLayer, BookOptimizer
 from comparisons.table.layers import (
     EVAL_AFTER_TRAIN,
     TRAIN3,
@@ -22,6 +23,7 @@ from comparisons.table.layers import (
     tied,
 )
 from scratch.textbook import layers as T
+from scratch.textbook import optimizer as TB
 
 
 def _arrays(*shapes, scale=0.5, seed=0):
@@ -107,4 +109,30 @@ TEXTBOOK = [
     loss("textbook/softmax-with-loss/onehot", ("textbook.SoftmaxWithLoss", "SoftmaxCrossEntropy"),
          "SoftmaxWithLoss, one-hot labels", lambda dtype: T.SoftmaxWithLoss(), classification(8, 5, "onehot", scale=2),
          known=[K.textbook_softmax_ce("keras"), K.textbook_softmax_ce("torch")]),
+]
+
+
+# -- the book's optimizer classes (scratch.textbook.optimizer) ------------------------------------------
+def book_case(name: str, covers: tuple[str, ...], summary: str, book, core, lr: float, *, known=(), scale=1.0):
+    """A case of the book's optimizer ``book()`` run through update() against the twins of ``core()``."""
+    return O.case(f"textbook/optimizer/{name.lower()}", (f"textbook.{name}", *covers), summary,
+                lambda: BookOptimizer(book(), core()), lrs=O.R.constant(lr, O.STEPS), known=known, scale=scale)
+
+
+BOOK_OPTIMIZERS = [
+    book_case("SGD", O.SGD_COVERS, "the book's SGD(lr=0.01): p -= lr * g", lambda: TB.SGD(lr=0.01), O.sgd(), 0.01),
+    book_case("Momentum", O.SGD_COVERS, "the book's Momentum(lr=0.01, momentum=0.9) = the Keras form",
+              lambda: TB.Momentum(lr=0.01, momentum=O.MU), O.sgd(O.MU, form="textbook"), 0.01),
+    book_case("Nesterov", O.SGD_COVERS, "the book's Nesterov(lr=0.01, momentum=0.9): the previous v moves p, then v "
+              "is updated; the Keras Nesterov rearranged", lambda: TB.Nesterov(lr=0.01, momentum=O.MU),
+              O.sgd(O.MU, True, "textbook"), 0.01),
+    book_case("AdaGrad", O.AG_COVERS, "the book's AdaGrad(lr=0.01): h from 0, 1e-7 outside the root",
+              lambda: TB.AdaGrad(lr=0.01), O.adagrad(0.0, 1e-7, "outside"), 0.01, scale=O.visible(1e-7),
+              known=[O.adagrad_eps("keras", init=0.0, eps=1e-7, scratch_placement="outside the root")]),
+    book_case("RMSprop", O.RMS_COVERS, "the book's RMSprop(lr=0.01, decay_rate=0.99): 1e-7 outside the root",
+              lambda: TB.RMSprop(lr=0.01, decay_rate=0.99), O.rmsprop(0.99, 1e-7, "outside"), 0.01,
+              scale=O.visible(1e-7), known=[O.rmsprop_eps("keras", rho=0.99, eps=1e-7)]),
+    book_case("Adam", O.ADAM_COVERS, "the book's Adam(lr=0.001, beta1=0.9, beta2=0.999): 1e-7 as epsilon hat = Keras",
+              lambda: TB.Adam(lr=0.001, beta1=O.B1, beta2=O.B2), O.adam(1e-7, "hat"), 0.001, scale=O.ADAM_SCALE,
+              known=[O.adam_eps("torch", eps=1e-7)]),
 ]
