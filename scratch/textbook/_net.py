@@ -85,7 +85,17 @@ class LayerNet:
         """(lambda, the decayed keys) of the loss's L2 term."""
         return 0.0, []
 
-    # -- backward ---------------------------------------------------------------------------------
+    # -- forward and backward -------------------------------------------------------------------
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        """Scores before the softmax: x through every layer in order, (N, ...) -> (N, output_size).
+
+        The networks whose layers behave differently in training (dropout, batch norm) override it
+        with the book's ``predict(x, train_flg=False)``.
+        """
+        for layer in self._layer_seq():
+            x = layer.forward(x)
+        return x
+
     def _backward(self) -> None:
         """dout = 1 through the last layer and the layers in reverse order (each sets its grads)."""
         dout = self._last().backward(1)

@@ -45,12 +45,6 @@ class TwoLayerNet(LayerNet):
     def _last(self):
         return self.lastLayer
 
-    def predict(self, x: np.ndarray) -> np.ndarray:
-        """(N, input_size) -> scores (N, output_size) (before the softmax)."""
-        for layer in self.layers.values():
-            x = layer.forward(x)
-        return x
-
     def loss(self, x: np.ndarray, t: np.ndarray):
         """SoftmaxWithLoss of the scores (t: labels (N,) or one-hot rows (N, K))."""
         check_labels(x, t)

@@ -110,12 +110,6 @@ class MultiLayerNet(LayerNet):
     def _decay(self) -> tuple[float, list[str]]:
         return self.weight_decay_lambda, self._weight_keys()
 
-    def predict(self, x: np.ndarray) -> np.ndarray:
-        """(N, input_size) -> scores (N, output_size) (before the softmax)."""
-        for layer in self.layers.values():
-            x = layer.forward(x)
-        return x
-
     def loss(self, x: np.ndarray, t: np.ndarray):
         """SoftmaxWithLoss of the scores plus 0.5 * lambda * sum of squared weights."""
         check_labels(x, t)

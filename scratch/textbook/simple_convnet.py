@@ -81,12 +81,6 @@ class SimpleConvNet(LayerNet):
             self._slots["W" + str(i)] = (self.layers[key], "W")
             self._slots["b" + str(i)] = (self.layers[key], "b")
 
-    def predict(self, x: np.ndarray) -> np.ndarray:
-        """(N, C, H, W) -> scores (N, output_size)."""
-        for layer in self.layers.values():
-            x = layer.forward(x)
-        return x
-
     def loss(self, x: np.ndarray, t: np.ndarray):
         """SoftmaxWithLoss of the scores (t: labels (N,) or one-hot rows)."""
         check_labels(x, t)
