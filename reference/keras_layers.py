@@ -195,3 +195,6 @@ def _(layer: L.Dropout, input_shape):
     drop = frameworks.keras().layers.Dropout(layer.rate, noise_shape=None, seed=1234, dtype=layer.dtype.name)
     return KerasLayerTwin(drop, {}, call=f"keras.layers.Dropout({layer.rate}, noise_shape=None, seed=1234)",
                           harvest_mask=True)
+
+
+from reference import keras_recurrent  # noqa: E402,F401  (registers the recurrent twins)

@@ -65,3 +65,51 @@ def dense_rows_hwc_to_chw(K: np.ndarray, chw: tuple[int, int, int]) -> np.ndarra
     """Inverse of ``dense_rows_chw_to_hwc``: a Keras kernel after an (h, w, c) Flatten -> scratch W."""
     c, h, w = chw
     return np.ascontiguousarray(K.reshape(h, w, c, -1).transpose(2, 0, 1, 3).reshape(c * h * w, -1))
+
+
+# -- recurrent layers ---------------------------------------------------------------------------
+# scratch/Keras: kernel W (F, k*u), recurrent kernel U (u, k*u), gates side by side in Keras's order
+# (LSTM i, f, c, o; GRU z, r, h); bias (k*u,), or (2, 3u) for a GRU with reset_after=True (row 0
+# input, row 1 recurrent). PyTorch: weight_ih (k*u, F), weight_hh (k*u, u), bias_ih and bias_hh
+# (k*u,), gates in PyTorch's order (LSTM i, f, g, o: Keras's; GRU r, z, n: Keras's z and r swapped).
+#: For each recurrent layer, the Keras gate block at each PyTorch position.
+GATES_FROM_KERAS = {"SimpleRNN": (0,), "LSTM": (0, 1, 2, 3), "GRU": (1, 0, 2)}
+
+
+def _reorder(a: np.ndarray, order: tuple[int, ...]) -> np.ndarray:
+    """Gate blocks along the last axis of ``a`` (..., k*u) taken in ``order``."""
+    blocks = np.split(a, len(order), axis=-1)
+    return np.concatenate([blocks[i] for i in order], axis=-1)
+
+
+def _inverse(order: tuple[int, ...]) -> tuple[int, ...]:
+    return tuple(int(i) for i in np.argsort(order))
+
+
+def rnn_kernel_to_torch(K: np.ndarray, kind: str) -> np.ndarray:
+    """Keras kernel or recurrent kernel (rows, k*u) -> PyTorch weight_ih / weight_hh (k*u, rows)."""
+    return np.ascontiguousarray(_reorder(K, GATES_FROM_KERAS[kind]).T)
+
+
+def rnn_kernel_from_torch(w: np.ndarray, kind: str) -> np.ndarray:
+    """PyTorch weight_ih / weight_hh (k*u, rows) -> Keras kernel (rows, k*u)."""
+    return np.ascontiguousarray(_reorder(w.T, _inverse(GATES_FROM_KERAS[kind])))
+
+
+def rnn_bias_to_torch(b: np.ndarray, kind: str) -> tuple[np.ndarray, np.ndarray]:
+    """Keras bias -> PyTorch (bias_ih, bias_hh). A one-row bias (SimpleRNN, LSTM, where only the sum
+    bias_ih + bias_hh enters) goes whole into bias_ih, with bias_hh = 0; a GRU's (2, 3u) rows go one
+    to each (they enter differently: the recurrent row is inside r * (...))."""
+    order = GATES_FROM_KERAS[kind]
+    if b.ndim == 2:
+        return _reorder(b[0], order).copy(), _reorder(b[1], order).copy()
+    return _reorder(b, order).copy(), np.zeros_like(b)
+
+
+def rnn_bias_from_torch(b_ih: np.ndarray, b_hh: np.ndarray | None, kind: str) -> np.ndarray:
+    """PyTorch (bias_ih, bias_hh) -> a Keras bias: the rows stacked (GRU with reset_after) or, with
+    ``b_hh`` None, bias_ih alone (the gradient of a one-row bias, which equals each of the two)."""
+    inverse = _inverse(GATES_FROM_KERAS[kind])
+    if b_hh is None:
+        return _reorder(b_ih, inverse).copy()
+    return np.stack([_reorder(b_ih, inverse), _reorder(b_hh, inverse)])

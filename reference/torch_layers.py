@@ -177,3 +177,6 @@ def _(layer: L.Dropout, input_shape):
     call = f"nn.Dropout(p={layer.rate}, inplace=False)"
     return TorchLayerTwin(nn.Dropout(p=layer.rate, inplace=False), {}, call=call,
                           harvest_mask=True, seed=1234)
+
+
+from reference import torch_recurrent  # noqa: E402,F401  (registers the recurrent twins)

@@ -14,11 +14,12 @@ from comparisons.table.callbacks import CALLBACKS
 from comparisons.table.initializers import INITIALIZERS
 from comparisons.table.layers import ACTIVATIONS, BATCHNORM, CONV, DENSE, DROPOUT, LOSSES, POOLING
 from comparisons.table.optimizers import OPTIMIZERS
+from comparisons.table.recurrent import RECURRENT
 from comparisons.table.schedules import SCHEDULES
 from comparisons.table.spec import Case, Tolerance
 from comparisons.table.textbook import BOOK_OPTIMIZERS, TEXTBOOK
 
-CASES: list[Case] = [*DENSE, *ACTIVATIONS, *CONV, *POOLING, *BATCHNORM, *DROPOUT, *LOSSES,
+CASES: list[Case] = [*DENSE, *ACTIVATIONS, *CONV, *POOLING, *BATCHNORM, *DROPOUT, *RECURRENT, *LOSSES,
                      *INITIALIZERS, *OPTIMIZERS, *BOOK_OPTIMIZERS, *SCHEDULES, *CALLBACKS, *TEXTBOOK]
 BY_ID: dict[str, Case] = {c.id: c for c in CASES}
 
