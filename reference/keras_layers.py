@@ -197,4 +197,9 @@ def _(layer: L.Dropout, input_shape):
                           harvest_mask=True)
 
 
-from reference import keras_recurrent  # noqa: E402,F401  (registers the recurrent twins)
+# The recurrent and attention twins live in their own modules (which never import this one).
+from reference import keras_attention, keras_recurrent  # noqa: E402
+
+for _cls in (L.SimpleRNN, L.LSTM, L.GRU):
+    build.register(_cls)(keras_recurrent.build_layer)
+build.register(L.MultiHeadAttention)(keras_attention.build_layer)

@@ -1,6 +1,6 @@
 """Scratch recurrent layers rebuilt as Keras 3 layers, every argument explicit.
 
-``keras_layers.build`` (registered here) gives the twin used in a model and in the layer cases: the
+``build_layer`` (``keras_layers.build`` for these classes) gives the twin used in a model and in the layer cases: the
 sequence in, the last hidden state (or every one) out. ``build_stateful`` gives a twin that also
 takes initial states and returns the final ones (``return_state=True``), with gradients for both.
 Scratch keeps Keras's layout, so the weights go in unchanged.
@@ -13,9 +13,16 @@ from dataclasses import dataclass
 import numpy as np
 
 from reference import frameworks
-from reference.keras_layers import _built, _const, build
 from reference.twin import KerasLayerTwin, _same
-from scratch import layers as L
+
+
+def _const(a: np.ndarray):
+    return frameworks.keras().initializers.Constant(np.array(a))
+
+
+def _built(layer, fw_input_shape: tuple[int, ...]):
+    layer.build((None, *fw_input_shape[1:]))
+    return layer
 
 
 def _rnn(layer, *, return_state: bool):
@@ -45,10 +52,8 @@ def _handles(module):
     return {"W": (cell.kernel, _same), "U": (cell.recurrent_kernel, _same), "b": (cell.bias, _same)}
 
 
-@build.register(L.SimpleRNN)
-@build.register(L.LSTM)
-@build.register(L.GRU)
-def _(layer, input_shape):
+def build_layer(layer, input_shape: tuple[int, ...]) -> KerasLayerTwin:
+    """The twin ``keras_layers.build`` returns for a recurrent layer (registered there)."""
     module, call = _rnn(layer, return_state=False)
     _built(module, input_shape)
     return KerasLayerTwin(module, _handles(module), call=call)

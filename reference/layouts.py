@@ -113,3 +113,31 @@ def rnn_bias_from_torch(b_ih: np.ndarray, b_hh: np.ndarray | None, kind: str) ->
     if b_hh is None:
         return _reorder(b_ih, inverse).copy()
     return np.stack([_reorder(b_ih, inverse), _reorder(b_hh, inverse)])
+
+
+# -- multi-head attention -----------------------------------------------------------------------
+# scratch/Keras: query/key/value kernels (d, H, dk), biases (H, dk), output kernel (H, dv, d).
+# PyTorch nn.MultiheadAttention: in_proj_weight (3d, d) = [Wq; Wk; Wv], each (H*dk, d) with row
+# h*dk + j for head h, feature j; in_proj_bias (3d,); out_proj.weight (d, H*dv).
+def mha_in_proj(Wq, Wk, Wv, bq, bk, bv) -> tuple[np.ndarray, np.ndarray]:
+    """Keras per-head kernels and biases -> PyTorch (in_proj_weight (3d, d), in_proj_bias (3d,))."""
+    w = np.concatenate([W.reshape(W.shape[0], -1).T for W in (Wq, Wk, Wv)])  # (d, H, dk) -> (H*dk, d)
+    return np.ascontiguousarray(w), np.concatenate([b.reshape(-1) for b in (bq, bk, bv)])
+
+
+def mha_in_proj_block(a: np.ndarray, j: int, heads: int, which: str) -> np.ndarray:
+    """Block j (0 query, 1 key, 2 value) of in_proj_weight / in_proj_bias in Keras's layout."""
+    block = np.split(a, 3, axis=0)[j]
+    if which == "b":
+        return block.reshape(heads, -1).copy()  # (H*dk,) -> (H, dk)
+    return np.ascontiguousarray(block.T.reshape(block.shape[1], heads, -1))  # (H*dk, d) -> (d, H, dk)
+
+
+def mha_out_to_torch(Wo: np.ndarray) -> np.ndarray:
+    """Keras output kernel (H, dv, d) -> out_proj.weight (d, H*dv)."""
+    return np.ascontiguousarray(Wo.reshape(-1, Wo.shape[2]).T)
+
+
+def mha_out_from_torch(w: np.ndarray, heads: int) -> np.ndarray:
+    """out_proj.weight (d, H*dv) -> Keras output kernel (H, dv, d)."""
+    return np.ascontiguousarray(w.T.reshape(heads, -1, w.shape[0]))

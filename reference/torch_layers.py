@@ -179,4 +179,9 @@ def _(layer: L.Dropout, input_shape):
                           harvest_mask=True, seed=1234)
 
 
-from reference import torch_recurrent  # noqa: E402,F401  (registers the recurrent twins)
+# The recurrent and attention twins live in their own modules (which never import this one).
+from reference import torch_attention, torch_recurrent  # noqa: E402
+
+for _cls in (L.SimpleRNN, L.LSTM, L.GRU):
+    build.register(_cls)(torch_recurrent.build_layer)
+build.register(L.MultiHeadAttention)(torch_attention.build_layer)

@@ -1,6 +1,6 @@
 """Scratch recurrent layers rebuilt as PyTorch modules, every argument explicit, weights converted.
 
-``torch_layers.build`` (registered here) wraps ``nn.RNN`` / ``nn.LSTM`` / ``nn.GRU`` so that the
+``build_layer`` (``torch_layers.build`` for these classes) wraps ``nn.RNN`` / ``nn.LSTM`` / ``nn.GRU`` so that the
 module maps a sequence to the last hidden state (or every one), as the Keras layer does;
 ``build_stateful`` gives a twin that takes initial states and returns the final ones. Weights are
 transposed, GRU gates reordered (Keras z, r, h -> PyTorch r, z, n) and biases split into bias_ih and
@@ -16,9 +16,15 @@ from functools import cache
 import numpy as np
 
 from reference import frameworks, layouts
-from reference.torch_layers import _t, _tdtype, build
 from reference.twin import TorchLayerTwin
-from scratch import layers as L
+
+
+def _t(a: np.ndarray):
+    return frameworks.torch().from_numpy(np.array(a))
+
+
+def _tdtype(layer):
+    return getattr(frameworks.torch(), layer.dtype.name)
 
 
 @cache
@@ -105,10 +111,8 @@ class _Stacked:
         return np.stack([self.a.detach().numpy(), self.b.detach().numpy()])
 
 
-@build.register(L.SimpleRNN)
-@build.register(L.LSTM)
-@build.register(L.GRU)
-def _(layer, input_shape):
+def build_layer(layer, input_shape: tuple[int, ...]) -> TorchLayerTwin:
+    """The twin ``torch_layers.build`` returns for a recurrent layer (registered there)."""
     rnn, handles, call = _rnn(layer)
     module = _wrapper_class()(rnn, layer.return_sequences)
     last = "" if layer.return_sequences else "[:, -1]"

@@ -109,9 +109,9 @@ MODELS: dict[str, ModelSpec] = {m.name: m for m in [
               Recipe("adagrad", {"learning_rate": 0.06}, batch_size=100, iterations=6_000),
               "NumPy: test accuracy 0.9860, train 0.9972"),
     ModelSpec("row_lstm", "LSTM 64 reading the image row by row (28 steps x 28 pixels), last state, Dense 10",
-              (28, 28), _row_rnn(L.LSTM), Recipe("sgd", {"learning_rate": 0.5}, batch_size=100, epochs=1)),
+              (28, 28), _row_rnn(L.LSTM), Recipe("sgd", {"learning_rate": 0.1}, batch_size=100, epochs=1)),
     ModelSpec("row_gru", "GRU 64 (reset_after=True) reading the image row by row (28 x 28), last state, Dense 10",
-              (28, 28), _row_rnn(L.GRU), Recipe("sgd", {"learning_rate": 0.5}, batch_size=100, epochs=1)),
+              (28, 28), _row_rnn(L.GRU), Recipe("sgd", {"learning_rate": 0.1}, batch_size=100, epochs=1)),
 ]}
 
 

@@ -10,6 +10,7 @@ table in report order, ``BY_ID`` indexes it and ``get`` looks one case up with a
 
 from __future__ import annotations
 
+from comparisons.table.attention import ATTENTION
 from comparisons.table.callbacks import CALLBACKS
 from comparisons.table.initializers import INITIALIZERS
 from comparisons.table.layers import ACTIVATIONS, BATCHNORM, CONV, DENSE, DROPOUT, LOSSES, POOLING
@@ -19,7 +20,7 @@ from comparisons.table.schedules import SCHEDULES
 from comparisons.table.spec import Case, Tolerance
 from comparisons.table.textbook import BOOK_OPTIMIZERS, TEXTBOOK
 
-CASES: list[Case] = [*DENSE, *ACTIVATIONS, *CONV, *POOLING, *BATCHNORM, *DROPOUT, *RECURRENT, *LOSSES,
+CASES: list[Case] = [*DENSE, *ACTIVATIONS, *CONV, *POOLING, *BATCHNORM, *DROPOUT, *RECURRENT, *ATTENTION, *LOSSES,
                      *INITIALIZERS, *OPTIMIZERS, *BOOK_OPTIMIZERS, *SCHEDULES, *CALLBACKS, *TEXTBOOK]
 BY_ID: dict[str, Case] = {c.id: c for c in CASES}
 

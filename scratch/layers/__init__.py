@@ -1,6 +1,7 @@
 """Scratch layers: NumPy only, NCHW images, forward(x, *, training) / backward(dy)."""
 
 from scratch.layers.activations import ReLU, Sigmoid, Softmax, Tanh
+from scratch.layers.attention import MultiHeadAttention
 from scratch.layers.base import Layer
 from scratch.layers.conv import Conv2D
 from scratch.layers.dense import Dense
@@ -13,5 +14,5 @@ from scratch.layers.reshape import Flatten
 
 __all__ = [
     "AvgPool2D", "BatchNorm", "Conv2D", "Dense", "Dropout", "Flatten", "GRU", "LSTM", "Layer", "MaxPool2D",
-    "ReLU", "Sigmoid", "SimpleRNN", "Softmax", "Tanh",
+    "MultiHeadAttention", "ReLU", "Sigmoid", "SimpleRNN", "Softmax", "Tanh",
 ]
