@@ -23,18 +23,18 @@ def _bias(shape, *, fan_in, fan_out, rng, dtype):
     return rng.uniform(-0.5, 0.5, size=shape).astype(dtype)
 
 
-def _make(rate: float):
+def _make(rate: float, d: int = D, heads: int = HEADS, scale_rounding: str = "exact"):
     def make(dtype):
-        return MultiHeadAttention(D, HEADS, key_dim=D // HEADS, value_dim=D // HEADS, kv_dim=D, dropout=rate,
-                                  weight_init="glorot_uniform", bias_init=_bias, rng=np.random.default_rng(0),
-                                  dtype=dtype)
+        return MultiHeadAttention(d, heads, key_dim=d // heads, value_dim=d // heads, kv_dim=d, dropout=rate,
+                                  scale_rounding=scale_rounding, weight_init="glorot_uniform", bias_init=_bias,
+                                  rng=np.random.default_rng(0), dtype=dtype)
     return make
 
 
-def _inputs(cross: bool, masked: bool, rate: float):
+def _inputs(cross: bool, masked: bool, rate: float, d: int = D):
     def make(rng, dtype):
         s = S if cross else T
-        out = {"xs": [rng.standard_normal((N, T, D)).astype(dtype)]}
+        out = {"xs": [rng.standard_normal((N, T, d)).astype(dtype)]}
         if cross:
             out["value"] = rng.standard_normal((N, S, D)).astype(dtype)
         if masked:  # about a third of the pairs hidden; every query keeps key 0
@@ -58,6 +58,18 @@ def _case(cross: bool, masked: bool, rate: float):
                  params={"training": True, "zero_gradients": ("bk",)})
 
 
-ATTENTION = [_case(cross, masked, rate) for cross in (False, True) for masked in (False, True) for rate in (0.0, 0.25)]
+def _scale_case(rounding: str, framework: str):
+    """d = 9, 3 heads of 3: 1/sqrt(3) is not a float32 number, and Keras rounds it to one."""
+    what = {"exact": "1/sqrt(dk) in the layer's dtype (PyTorch)", "float32": "1/sqrt(dk) rounded to float32 (Keras, "
+            "even in a float64 model; 5e-9 relative in the output against the exact scale)"}[rounding]
+    return layer(f"mha/self/dk3/scale-{rounding}", ("MultiHeadAttention",),
+                 f"self-attention, length {T}, d = 9, 3 heads of 3: scale {what}", _make(0.0, 9, 3, rounding),
+                 _inputs(False, False, 0.0, 9), check="attention", frameworks=(framework,),
+                 params={"training": True, "zero_gradients": ("bk",)})
+
+
+ATTENTION = [*[_case(cross, masked, rate) for cross in (False, True) for masked in (False, True)
+               for rate in (0.0, 0.25)],
+             _scale_case("exact", "torch"), _scale_case("float32", "keras")]
 
 __all__ = ["ATTENTION"]

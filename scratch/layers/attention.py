@@ -6,7 +6,14 @@ from __future__ import annotations
 import numpy as np
 
 from scratch import initializers
-from scratch._checks import check_array, check_finite_result, check_positive_int, check_probability, check_shape
+from scratch._checks import (
+    check_array,
+    check_choice,
+    check_finite_result,
+    check_positive_int,
+    check_probability,
+    check_shape,
+)
 from scratch.layers.base import Layer
 
 
@@ -30,9 +37,9 @@ class MultiHeadAttention(Layer):
     packs in_proj_weight (3d, d) = [Wq; Wk; Wv] each (H*dk, d) (the transposed, flattened kernels),
     in_proj_bias (3d,), out_proj.weight (d, H*dv), and needs dk = dv = d / H; its boolean
     ``attn_mask`` is True where attention is *not* allowed, of shape (N*H, T, S) per head. Both
-    apply dropout to the attention weights. Keras casts the scale 1/sqrt(dk) through float32 even in
-    a float64 model (exact when dk is a power of 4). A query row that sees no key gives uniform
-    weights in Keras (its masked scores are -1e9) and NaN in PyTorch; here it is a ValueError.
+    apply dropout to the attention weights. Keras rounds the scale 1/sqrt(dk) to float32 even in a
+    float64 model (``scale_rounding="float32"``; exact when dk is a power of 4). A query row that
+    sees no key gives uniform weights in Keras (its masked scores are -1e9) and NaN in PyTorch; here it is a ValueError.
 
     Args:
         d_model: d, the features of the query (and of the output).
@@ -41,6 +48,9 @@ class MultiHeadAttention(Layer):
         value_dim: dv per head (default key_dim).
         kv_dim: features of key and value (default d).
         dropout: rate of dropout on the attention weights, in [0, 1).
+        scale_rounding: ``"exact"`` (default; PyTorch) uses 1/sqrt(dk) in the layer's dtype;
+            ``"float32"`` rounds it to float32 first, as Keras 3 does even in a float64 model
+            (measured: 5e-9 relative in the output for dk = 2 or 3; exact when dk is a power of 4).
         params: explicit initial values {"Wq", "bq", "Wk", "bk", "Wv", "bv", "Wo", "bo"} (any subset);
             the rest drawn with ``weight_init`` (default ``"glorot_uniform"``, Keras's, with fans of
             the flattened kernels) and ``bias_init`` (default ``"zeros"``).
@@ -52,7 +62,8 @@ class MultiHeadAttention(Layer):
     per_sample = True  # in evaluation, sample n of the output attends within sample n only
 
     def __init__(self, d_model: int, num_heads: int, *, key_dim: int | None = None, value_dim: int | None = None,
-                 kv_dim: int | None = None, dropout: float = 0.0, params: dict | None = None,
+                 kv_dim: int | None = None, dropout: float = 0.0, scale_rounding: str = "exact",
+                 params: dict | None = None,
                  weight_init="glorot_uniform", bias_init="zeros", rng: np.random.Generator | None = None,
                  dtype="float64") -> None:
         super().__init__(dtype=dtype)
@@ -65,6 +76,7 @@ class MultiHeadAttention(Layer):
         self.value_dim = check_positive_int(self.key_dim if value_dim is None else value_dim, "value_dim")
         self.kv_dim = check_positive_int(self.d_model if kv_dim is None else kv_dim, "kv_dim")
         self.dropout = check_probability(dropout, "dropout")
+        self.scale_rounding = check_choice(scale_rounding, "scale_rounding", ("exact", "float32"))
         self.rng = rng
         h, dk, dv, d = self.num_heads, self.key_dim, self.value_dim, self.d_model
         shapes = {"Wq": (d, h, dk), "bq": (h, dk), "Wk": (self.kv_dim, h, dk), "bk": (h, dk),
@@ -124,7 +136,8 @@ class MultiHeadAttention(Layer):
         q = np.einsum("ntd,dhk->nhtk", q_in, P["Wq"], optimize=True) + P["bq"][:, None]  # (N, H, T, dk)
         k = np.einsum("nsd,dhk->nhsk", k_in, P["Wk"], optimize=True) + P["bk"][:, None]  # (N, H, S, dk)
         v = np.einsum("nsd,dhk->nhsk", v_in, P["Wv"], optimize=True) + P["bv"][:, None]  # (N, H, S, dv)
-        scale = self.dtype.type(1.0 / np.sqrt(self.key_dim))
+        scale = 1.0 / np.sqrt(self.key_dim)
+        scale = self.dtype.type(np.float32(scale) if self.scale_rounding == "float32" else scale)
         qs = q * scale
         scores = qs @ k.transpose(0, 1, 3, 2)  # (N, H, T, S)
         if attention_mask is not None:
