@@ -125,7 +125,7 @@ def train_flops(model: Sequential, input_shape: tuple[int, ...], batch: int) -> 
     """(FLOPs of one training step, FLOPs of the forward pass) of the matrix products, per batch.
 
     A product of (m x k) by (k x n) counts 2 m k n. Training counts the forward product, the weight
-    gradient and the input gradient of every Dense and Conv2D layer, except the input gradient of
+    gradient and the input gradient of every Dense, Conv2D and recurrent layer, except the input gradient of
     the first layer with parameters (no implementation computes it: the data needs no gradient).
     Element-wise work (activations, pooling, normalisation, the loss) is left out.
     """
@@ -139,6 +139,8 @@ def train_flops(model: Sequential, input_shape: tuple[int, ...], batch: int) -> 
         elif isinstance(layer, L.Conv2D):
             kh, kw = layer.kernel_size
             flops = 2.0 * batch * y.shape[2] * y.shape[3] * layer.filters * layer.in_channels * kh * kw
+        elif hasattr(layer, "n_gates"):  # recurrent: per step x_t W and h U for all gates
+            flops = 2.0 * batch * x.shape[1] * (layer.input_size + layer.units) * layer.n_gates * layer.units
         else:
             flops = 0.0
         forward += flops
