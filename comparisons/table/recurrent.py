@@ -1,12 +1,12 @@
 """Cases of the table for the recurrent layers (kind "layer"): SimpleRNN, LSTM, GRU.
 
-Two forms per layer. Plain layer cases (the sequence in, the last or every hidden state out) run
-through the standard layer runner and the framework layers a model uses. ``check="stateful"``
-cases also give initial states and compare the final states and the gradients of the initial
-states, under random upstream gradients for the output and for every final state
-(``comparisons.harness.recurrent``). Every case has non-zero biases, so the bias gradients and the
-GRU's two bias rows are exercised. PyTorch has no GRU with the reset gate before the product
-(Keras ``reset_after=False``): those cases run against Keras only.
+Plain layer cases (the sequence in, the last hidden state out, as in a classifier) run through the
+standard layer runner and the framework layers a model uses. ``check="stateful"`` cases,
+many-to-one and many-to-many (every hidden state out), also give initial states and compare the
+final states and the gradients of the initial states, under random upstream gradients for the
+output and for every final state (``comparisons.harness.recurrent``). Every case has non-zero
+biases, so the bias gradients and the GRU's two bias rows are exercised. PyTorch has no GRU with
+the reset gate before the product (Keras ``reset_after=False``): those cases run against Keras only.
 """
 
 from __future__ import annotations
@@ -54,8 +54,9 @@ def _cases():
         name = cls.__name__
         for seq, form in ((False, "many-to-one"), (True, "many-to-many")):
             summary = f"{what}, {F} -> {UNITS} over {T} steps, {form}"
-            out.append(layer(f"{vid}/{form}", (name,), summary, _make(cls, seq, **kw), _sequence(0),
-                             frameworks=fws))
+            if not seq:  # the form a model uses (the stateful cases cover both forms)
+                out.append(layer(f"{vid}/{form}", (name,), summary, _make(cls, seq, **kw), _sequence(0),
+                                 frameworks=fws))
             out.append(layer(f"{vid}/{form}/initial-state", (name,),
                              f"{summary}, given initial state(s); final state(s) and their gradients compared",
                              _make(cls, seq, **kw), _sequence(n_states), frameworks=fws, check="stateful"))
