@@ -47,6 +47,7 @@ BUDGET: dict[str, dict] = {
     "twolayer": {"epochs": 1, "train_limit": 60_000, "test_limit": 2_000},
     "simple_convnet": {"epochs": 1, "train_limit": 5_000, "test_limit": 1_000},
     "convnet_same_s2": {"epochs": 1, "train_limit": 5_000, "test_limit": 1_000},
+    "row_gru": {"epochs": 1, "train_limit": 6_000, "test_limit": 1_000},
 }
 FULL_BUDGET: dict[str, dict] = {name: {"epochs": 3, "train_limit": 60_000, "test_limit": 10_000} for name in BUDGET}
 
@@ -65,7 +66,7 @@ def _convnet_same_s2(rng, dtype):
 VARIANT = models.ModelSpec(
     "convnet_same_s2", "variant of simple_convnet: conv 30x3x3 stride 2 'same', ReLU, max-pool 2, Dense 100, ReLU, "
     "Dense 10", (1, 28, 28), _convnet_same_s2, models.MODELS["simple_convnet"].recipe)
-#: The models with a naive-port budget (the row-by-row sequence models have none yet).
+#: The models with a naive-port budget (of the row-by-row sequence models, the GRU: its gate order).
 SPECS: dict[str, models.ModelSpec] = {**{n: m for n, m in models.MODELS.items() if n in BUDGET}, VARIANT.name: VARIANT}
 
 
@@ -91,6 +92,8 @@ SETTINGS = [
             "the scratch kernel as is"),
     Setting("same-padding", "'same' stride-2 conv as padding=1", "ConstantPad2d((0, 1, 0, 1)) + padding=0",
             "Conv2d(padding=1)"),
+    Setting("gru-gates", "GRU weights transposed without reordering the gates",
+            "gate blocks reordered: Keras z, r, h -> PyTorch r, z, n", "kernels and biases transposed only"),
 ]
 BY_KEY = {s.key: s for s in SETTINGS}
 
@@ -118,7 +121,13 @@ def applicable(key: str, framework: str, spec: models.ModelSpec, model: Sequenti
     """None if the naive setting occurs in the model for this framework, else why not."""
     opt = optim.scratch_optimizer(spec.recipe)
     if key == "init":
+        if any(isinstance(x, (L.SimpleRNN, L.LSTM, L.GRU)) for x in model.layers):
+            return "recurrent layers: their framework initializers are not modelled here"
         return None
+    if key == "gru-gates":
+        if not _has(model, L.GRU):
+            return "no GRU in this model"
+        return None if framework == "torch" else "Keras keeps scratch's layout"
     if key.startswith("bn-"):
         if not _has(model, L.BatchNorm):
             return "no BatchNorm in this model"
@@ -221,6 +230,17 @@ def naive_impl(key: str, framework: str, spec: models.ModelSpec, config: RunConf
     if key == "flatten-order":  # Keras: put the unpermuted scratch kernel back
         dense = _image_flatten_dense(model, spec)
         twin.params[f"{dense}.W"][0].assign(model.layer(dense).params["W"])
+    elif key == "gru-gates":  # PyTorch: the Keras-layout weights transposed, gate blocks left in z, r, h order
+        torch = frameworks.torch()
+        grus = iter([x for x in model.layers if isinstance(x, L.GRU)])
+        for module in twin.model.modules():
+            if isinstance(module, torch.nn.GRU):
+                gru = next(grus)
+                with torch.no_grad():
+                    module.weight_ih_l0.copy_(torch.from_numpy(gru.params["W"].T.copy()))
+                    module.weight_hh_l0.copy_(torch.from_numpy(gru.params["U"].T.copy()))
+                    module.bias_ih_l0.copy_(torch.from_numpy(gru.params["b"][0].copy()))
+                    module.bias_hh_l0.copy_(torch.from_numpy(gru.params["b"][1].copy()))
     elif key == "same-padding":  # PyTorch: the padded conv becomes Conv2d(padding=1)
         nn = frameworks.torch().nn
         for i, module in enumerate(twin.model):
