@@ -37,7 +37,8 @@ def _rnn(layer, *, return_state: bool):
               "return_sequences": layer.return_sequences, "return_state": return_state, "go_backwards": False,
               "stateful": False, "unroll": False}
     extra: dict = {}
-    if kind == "LSTM":  # unit_forget_bias=True would replace the forget-gate bias by ones at build time
+    if kind == "LSTM":  # unit_forget_bias=True sets the forget-gate bias to ones at build time (and with a
+        # Constant of the whole (4u,) bias it fails: the initializer is called per gate block)
         extra = {"recurrent_activation": "sigmoid", "unit_forget_bias": False, "use_cudnn": False}
     elif kind == "GRU":
         extra = {"recurrent_activation": "sigmoid", "reset_after": layer.reset_after, "use_cudnn": False}
