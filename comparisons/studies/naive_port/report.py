@@ -12,7 +12,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from comparisons.paths import REPORTS
+from comparisons.paths import add_out_argument, output_root
 from comparisons.report import files as io  # noqa: E402
 from comparisons.report.document import Page  # noqa: E402
 from comparisons.studies.mnist import optim  # noqa: E402
@@ -22,7 +22,6 @@ from comparisons.studies.naive_port.port import BUDGET, BY_KEY, LOSS_GAP, SPECS,
 from reference import frameworks  # noqa: E402
 
 NAMES = {"keras": "Keras", "torch": "PyTorch"}
-DEFAULT_OUT = REPORTS
 
 INTRO = f"""\
 Which framework difference matters, and how much? Each MNIST model spec is trained in lock-step
@@ -204,7 +203,7 @@ def naive_port_job(out: Path, progress: bool, full: bool) -> bool:
 
 
 def cmd_naive_port(args) -> int:
-    for p in write(Path(args.out), full=args.full, progress=not args.quiet, models=args.model):
+    for p in write(output_root(args), full=args.full, progress=not args.quiet, models=args.model):
         print(f"wrote {p}")
     return 0
 
@@ -224,6 +223,6 @@ def add_commands(sub) -> None:
     p.add_argument("--model", nargs="+", choices=list(SPECS), metavar="NAME",
                    help="only these models (default all; the report then covers only them)")
     p.add_argument("--full", action="store_true", help="3 epochs on all training images (much longer)")
-    p.add_argument("--out", default=str(DEFAULT_OUT), metavar="DIR", help="output directory (default reports/)")
+    add_out_argument(p)
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=cmd_naive_port)

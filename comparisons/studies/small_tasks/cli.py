@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 from comparisons.argtypes import csv_choices
-from comparisons.paths import REPORTS
+from comparisons.paths import add_out_argument, output_root
 from comparisons.studies.small_tasks.tasks import DTYPES, TASKS
-
-DEFAULT_OUT = REPORTS / "small_tasks"
 
 
 def add_commands(sub) -> None:
@@ -18,13 +15,13 @@ def add_commands(sub) -> None:
         "small-tasks", help="logic gates, three blobs and two moons trained in lock-step in scratch, Keras and PyTorch",
         description="Train each small task from the same initial weights, on the same batches, with the same "
                     "learning rate in scratch, Keras and PyTorch; write per-step divergence, decision-boundary "
-                    "plots and a summary table (README.md, README.html, summary.csv, steps.csv, PNGs).")
+                    "plots and a summary table into OUT/small_tasks/ (README.md, README.html, summary.csv, "
+                    "steps.csv, PNGs).")
     p.add_argument("--task", type=csv_choices(list(TASKS)), default=list(TASKS),
                    help=f"tasks, comma-separated (default all: {','.join(TASKS)})")
     p.add_argument("--dtype", type=csv_choices(DTYPES), default=list(DTYPES),
                    help="float64,float32 (default both)")
-    p.add_argument("--out", default=str(DEFAULT_OUT), metavar="DIR",
-                   help="output directory (default reports/small_tasks)")
+    add_out_argument(p)
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=cmd_small_tasks)
 
@@ -33,7 +30,8 @@ def cmd_small_tasks(args) -> int:
     """Write the report; exit status 1 if a float64 step loss misses the agreement criterion."""
     from comparisons.studies.small_tasks.report import CRITERION, write_report
 
-    paths, ok = write_report(Path(args.out), dtypes=tuple(args.dtype), progress=not args.quiet, tasks=args.task)
+    paths, ok = write_report(output_root(args) / "small_tasks", dtypes=tuple(args.dtype), progress=not args.quiet,
+                             tasks=args.task)
     for p in paths:
         print(f"wrote {p}")
     if not ok:
