@@ -83,9 +83,11 @@ def describe(entry: Entry, out: Path) -> dict:
         if href.endswith(".png"):
             plots.append(href)
             continue
-        if href.endswith(".md") and (out / href).with_suffix(".html").exists() and not any(
-                h == str(Path(href).with_suffix(".html")) for _, h in links):
-            shown.append(("HTML", str(Path(href).with_suffix(".html"))))
+        if href.endswith(".md") and (out / href).with_suffix(".html").exists():  # the page links HTML only
+            twin = str(Path(href).with_suffix(".html"))
+            if not any(h == twin for _, h in [*links, *shown]):
+                shown.append(("HTML", twin))
+            continue
         shown.append(("Markdown" if href.endswith(".md") else label, href))
     for doc in [out / h for _, h in links if h.endswith(".md")]:
         plots += _images_of(doc, out)
