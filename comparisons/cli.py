@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import textwrap
 from pathlib import Path
 
 from comparisons.argtypes import check_directories, check_numbers, csv_choices
@@ -63,9 +64,11 @@ def cmd_parity(args) -> int:
     cases = _select(args.case)
     df = parity.run_table(cases, args.framework, args.dtype, progress=not args.quiet)
     bad = df[~df["verdict"].isin(["pass", "known difference"])]
-    print(parity.overview(df).to_string(index=False))
+    print(parity.terminal_overview(df).to_string(index=False))
     for p in parity.write(df, cases, output_root(args)):
         print(f"wrote {p}")
+    print(parity.verdict_line(df))
+    print(textwrap.fill(parity.TERMINAL_LEGEND, 100))
     if len(bad):
         print(f"\n{len(bad)} FAILED quantities:", file=sys.stderr)
         for _, r in bad.iterrows():
