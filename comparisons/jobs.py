@@ -100,7 +100,7 @@ JOBS: tuple[Job, ...] = (
          "equality needs, the measured worst errors and the known differences; the textbook's, Keras's and "
          "PyTorch's defaults side by side, read from the installed libraries"),)),
     Job("schedules", _schedules, (
-        ("[lr_schedules.png](lr_schedules.png)",
+        ("[Learning-rate schedules](lr_schedules.png)",
          "each learning-rate schedule from scratch, Keras and PyTorch on one axis per schedule"),)),
     Job("numgrad", _numgrad, (
         ("[numgrad_precision.md](numgrad_precision.md) ([HTML](numgrad_precision.html), [CSV](numgrad_precision.csv))",
