@@ -165,6 +165,8 @@ def main(argv: list[str] | None = None) -> int:
     an output directory that cannot be written), 130 interrupted. ``DLPARITY_DEBUG=1`` re-raises
     failures with their traceback.
     """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before any framework import: no C++ log lines
+    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
     parser = build_parser()
     args = parser.parse_args(argv)
     problems = check_numbers(args) + check_directories(args)

@@ -62,3 +62,16 @@ def test_no_column_is_empty_and_budgets_are_whole(found):
 def test_committed_summary_is_the_writer_output_of_the_runs_on_disk(found, tmp_path):
     summary.write(found, tmp_path)
     assert (tmp_path / "README.md").read_text() == (MNIST / "README.md").read_text()
+
+
+def test_terminal_summaries_fit_100_columns(found):
+    from comparisons.paths import REPORTS
+    from comparisons.studies.small_tasks.cli import terminal_table
+
+    records, _ = found
+    convnet = next(r for r in records if r.config.model == "simple_convnet" and r.config.dtype == "float64")
+    text = summary.terminal_summary(convnet)
+    assert "Keras vs scratch@keras: step loss within" in text and "-0.88 points vs scratch" in text
+    tasks = terminal_table(pd.read_csv(REPORTS / "small_tasks" / "summary.csv"))
+    for out in (text, tasks):
+        assert max(len(line) for line in out.splitlines()) <= 100

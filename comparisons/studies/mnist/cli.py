@@ -53,6 +53,7 @@ def cmd_mnist(args) -> int:
     from comparisons.studies.mnist import summary
 
     print(f"wrote {summary.write(summary.runs_on_disk(root), root)[0]} (every run in --out)")
+    print(summary.terminal_summary(record))
     if record.stopped:
         print(f"stopped: {record.stopped}", file=sys.stderr)
         return 2

@@ -218,6 +218,26 @@ def published_notes(records: list[RunRecord]) -> list[str]:
     return notes
 
 
+def terminal_summary(rec: RunRecord) -> str:
+    """What a finished run prints (under 100 columns): final loss and accuracy per implementation,
+    then each framework's agreement with its same-form scratch run and its distance from the
+    textbook scratch run."""
+    last = _last(rec)
+    if last.empty:
+        return "no epoch finished"
+    table = pd.DataFrame({"implementation": last.index,
+                          **{m.replace("_", " "): [f"{v:.4f}" for v in last[m]]
+                             for m in ("train_loss", "train_acc", "test_loss", "test_acc")}})
+    lines = [table.to_string(index=False)]
+    div = divergence(rec)
+    for fw, name in FRAMEWORKS.items():
+        if fw in last.index and f"rel_diff_{fw}" in div:
+            points = _points(last.loc[fw, "test_acc"], last.loc["scratch", "test_acc"])
+            lines.append(f"{name} vs {rec.baseline(fw)}: step loss within {div[f'rel_diff_{fw}'].max():.1e} "
+                         f"(relative, whole run); test acc {points} points vs scratch")
+    return "\n".join(lines)
+
+
 def _drop_empty(df: pd.DataFrame) -> pd.DataFrame:
     return df.dropna(axis=1, how="all") if not df.empty else df
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sys
 
+import pandas as pd
+
 from comparisons.argtypes import csv_choices
 from comparisons.paths import add_out_argument, output_root
 from comparisons.studies.small_tasks.tasks import DTYPES, TASKS
@@ -26,6 +28,17 @@ def add_commands(sub) -> None:
     p.set_defaults(func=cmd_small_tasks)
 
 
+def terminal_table(table: pd.DataFrame) -> str:
+    """Final loss and accuracy per task, dtype and implementation, and the agreement (< 100 columns)."""
+    cols = {"task": "task", "dtype": "dtype", "implementation": "impl", "train_loss": "train loss",
+            "train_acc": "train acc", "test_acc": "test acc", "max_step_loss_rel_diff": "step loss vs scratch"}
+    out = table[list(cols)].rename(columns=cols)
+    for c in ("train loss", "train acc", "test acc"):
+        out[c] = out[c].map(lambda v: f"{v:.4f}")
+    out["step loss vs scratch"] = out["step loss vs scratch"].map(lambda v: "" if pd.isna(v) else f"{v:.1e}")
+    return out.to_string(index=False) + "\n(step loss vs scratch: the worst relative step-loss difference)"
+
+
 def cmd_small_tasks(args) -> int:
     """Write the report; exit status 1 if a float64 step loss misses the agreement criterion."""
     from comparisons.studies.small_tasks.report import CRITERION, write_report
@@ -34,6 +47,9 @@ def cmd_small_tasks(args) -> int:
                              tasks=args.task)
     for p in paths:
         print(f"wrote {p}")
+    summary = next((p for p in paths if p.name == "summary.csv"), None)
+    if summary is not None:
+        print(terminal_table(pd.read_csv(summary)))
     if not ok:
         print(f"a float64 step loss of Keras or PyTorch differs from scratch by more than {CRITERION:g} (relative); "
               "see the report's summary", file=sys.stderr)
