@@ -233,8 +233,8 @@ def terminal_summary(rec: RunRecord) -> str:
     for fw, name in FRAMEWORKS.items():
         if fw in last.index and f"rel_diff_{fw}" in div:
             points = _points(last.loc[fw, "test_acc"], last.loc["scratch", "test_acc"])
-            lines.append(f"{name} vs {rec.baseline(fw)}: step loss within {div[f'rel_diff_{fw}'].max():.1e} "
-                         f"(relative, whole run); test acc {points} points vs scratch")
+            lines.append(f"{name} vs {rec.baseline(fw)}: max rel. step-loss diff {div[f'rel_diff_{fw}'].max():.1e}; "
+                         f"test acc {points} points vs scratch")
     return "\n".join(lines)
 
 
