@@ -6,8 +6,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from comparisons.studies.mnist.lockstep import RunConfig, RunRecord
 from comparisons.studies.naive_port import seeds as S
+from comparisons.studies.trainer.lockstep import RunConfig, RunRecord
 
 
 def _long(effect_by_seed: list[list[float]], exact: list[float]) -> pd.DataFrame:

@@ -25,8 +25,8 @@ import pandas as pd  # noqa: E402
 
 from comparisons.report import files as io  # noqa: E402
 from comparisons.report.document import Page  # noqa: E402
-from comparisons.studies.mnist.lockstep import RunRecord  # noqa: E402
 from comparisons.studies.naive_port.port import BY_KEY  # noqa: E402
+from comparisons.studies.trainer.lockstep import RunRecord  # noqa: E402
 
 NAMES = {"keras": "Keras", "torch": "PyTorch"}
 #: Default seeds and the per-model budget of the seed study: 3 epochs on the default subsets, so the
