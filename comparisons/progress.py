@@ -48,6 +48,20 @@ class Progress:
     def n(self) -> float:
         return self._bar.n
 
+    @property
+    def total(self) -> float | None:
+        """The amount of work; may grow while running (a download learns its length)."""
+        return self._bar.total
+
+    @total.setter
+    def total(self, value: float | None) -> None:
+        self._bar.total = value
+        self._bar.refresh()
+
+    @property
+    def enabled(self) -> bool:
+        return not self._bar.disable
+
     def update(self, n: float = 1) -> None:
         """Add ``n`` to the count and redraw (throttled)."""
         self._bar.update(n)
