@@ -13,11 +13,11 @@ import numpy as np
 
 from comparisons.table import optimizer_relations as R
 from comparisons.table.links import KERAS_SRC, TORCH_DOCS
-from comparisons.table.optimizers import ADAM_SCALE, STEPS, TOL, case, epsilon
+from comparisons.table.optimizers import ADAM_SCALE, STEPS, case, epsilon
 from comparisons.table.spec import Context, Known
 from scratch import optimizers as O
 from scratch.optimizers.clipping import TORCH_CLIP_NORM_EPS
-from scratch.optimizers.nadam import KERAS_MOMENTUM_DECAY, TORCH_MOMENTUM_DECAY, momentum_schedule
+from scratch.optimizers.nadam import KERAS_MOMENTUM_DECAY, TORCH_MOMENTUM_DECAY
 
 Q = ("param:W", "param:b")
 LR = 0.01
@@ -124,7 +124,8 @@ NADAM_SCHEDULE = Known(
         "root, the Nesterov combination) is the same, so Keras Nadam = torch NAdam(momentum_decay=1.0).",
     link=f"{KERAS_SRC}/optimizers/nadam.py",
     holds=NADAM_HOLDS,
-    relation=nadam_shift(eps=1e-8, coef_fw=keras_coefficients, coef_scratch=schedule_coefficients(TORCH_MOMENTUM_DECAY)),
+    relation=nadam_shift(eps=1e-8, coef_fw=keras_coefficients,
+                         coef_scratch=schedule_coefficients(TORCH_MOMENTUM_DECAY)),
 )
 
 
@@ -232,7 +233,8 @@ CLIP_CASES = [
          "SGD", clipped(sgd(), clipnorm=BOUND, norm_eps=TORCH_EPS), lrs=R.constant(SGD_LR, STEPS),
          known=[clip_eps("keras", "clipnorm")]),
     case("clip/global-norm/momentum", (*CLIP_COVERS, "clip_by_global_norm"), f"global norm {BOUND} around SGD "
-         "momentum 0.9 with fed-back gradients, Keras's factor: equal to Keras", clipped(sgd(MU), global_clipnorm=BOUND),
+         "momentum 0.9 with fed-back gradients, Keras's factor: equal to Keras",
+         clipped(sgd(MU), global_clipnorm=BOUND),
          lrs=R.constant(SGD_LR, STEPS), frameworks=("keras",)),
     case("clip/global-norm/momentum/torch", (*CLIP_COVERS, "clip_by_global_norm"), f"global norm {BOUND} around SGD "
          "momentum 0.9 with fed-back gradients, PyTorch's factor: equal to PyTorch",
