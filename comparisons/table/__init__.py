@@ -11,6 +11,7 @@ table in report order, ``BY_ID`` indexes it and ``get`` looks one case up with a
 from __future__ import annotations
 
 from comparisons.table.callbacks import CALLBACKS
+from comparisons.table.conv_variants import CONV_VARIANTS
 from comparisons.table.initializers import INITIALIZERS
 from comparisons.table.layers import ACTIVATIONS, BATCHNORM, CONV, DENSE, DROPOUT, LOSSES, POOLING
 from comparisons.table.optimizer_variants import OPTIMIZER_VARIANTS
@@ -19,7 +20,7 @@ from comparisons.table.schedules import SCHEDULES
 from comparisons.table.spec import Case, Tolerance
 from comparisons.table.textbook import BOOK_OPTIMIZERS, TEXTBOOK
 
-CASES: list[Case] = [*DENSE, *ACTIVATIONS, *CONV, *POOLING, *BATCHNORM, *DROPOUT, *LOSSES,
+CASES: list[Case] = [*DENSE, *ACTIVATIONS, *CONV, *POOLING, *CONV_VARIANTS, *BATCHNORM, *DROPOUT, *LOSSES,
                      *INITIALIZERS, *OPTIMIZERS, *OPTIMIZER_VARIANTS,
                      *BOOK_OPTIMIZERS, *SCHEDULES, *CALLBACKS, *TEXTBOOK]
 BY_ID: dict[str, Case] = {c.id: c for c in CASES}

@@ -9,6 +9,9 @@ the framework's on a shared fixed gradient sequence.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
+
 import numpy as np
 
 from comparisons.table import optimizer_relations as R
@@ -84,12 +87,14 @@ def _mu(k: int, psi: float, decay: float = 0.96) -> float:
 
 def schedule_coefficients(psi: float):
     """(a_k, b_k) of the Nadam step a_k * g_k / d_k + b_k * m_k / d_k (over eta) for schedule psi."""
+    @functools.cache
     def coef(k: int) -> tuple[float, float]:
         p_k = float(np.prod([_mu(i, psi) for i in range(1, k + 1)]))
         return (1.0 - _mu(k, psi)) / (1.0 - p_k), _mu(k + 1, psi) / (1.0 - p_k * _mu(k + 1, psi))
     return coef
 
 
+@functools.cache
 def keras_coefficients(k: int) -> tuple[float, float]:
     """Keras Nadam's (a_k, b_k): u_k and u_(k+1) from the float32-rounded 0.96, the product from the exact one."""
     p_k = float(np.prod([_mu(i, 1.0) for i in range(1, k + 1)]))
@@ -242,6 +247,10 @@ CLIP_CASES = [
          frameworks=("torch",)),
 ]
 
-OPTIMIZER_VARIANTS = [*ADAMAX_CASES, *NADAM_CASES, *CLIP_CASES]
+#: In the fast test set: one case per form and framework relation; the rest run with ``-m slow`` (each
+#: Keras trajectory traces its own step function, ~1-3 s).
+FAST = {"adamax/eps-outside", "nadam/torch", "clip/global-norm/keras"}
+OPTIMIZER_VARIANTS = [c if c.id in FAST else dataclasses.replace(c, params={**c.params, "slow": True})
+                      for c in [*ADAMAX_CASES, *NADAM_CASES, *CLIP_CASES]]
 
 __all__ = ["OPTIMIZER_VARIANTS"]
