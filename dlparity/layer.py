@@ -81,12 +81,18 @@ def check_layer(layer, reference, x: np.ndarray, *, names: Mapping[str, str] | N
     UserLayer(layer, refs[0].roles, refs[0].buffers, names)  # shape errors before any work
     result = Result(f"{type(layer).__name__} against {', '.join(r.label for r in refs)}", tolerance=tol)
     for ref in refs:
+        rows: list[Row] = []
+        hints: dict[str, H.Hint | None] = {}
         for dtype in dtypes:
-            result.rows += _run(layer, ref, x, dtype, names, tol[dtype].rtol, seed, result.notes)
+            rows += _run(layer, ref, x, dtype, names, tol[dtype].rtol, seed, result.notes, hints)
+        for r in rows:  # a convention diagnosed in one run explains the same failures in every run
+            _attach([r], hints.get("momentum" if r.quantity.startswith("buffer:") else "eps"))
+        result.rows += rows
     return result
 
 
-def _run(layer, ref: Reference, x: np.ndarray, dtype: str, names, rtol: float, seed: int, notes: list) -> list[Row]:
+def _run(layer, ref: Reference, x: np.ndarray, dtype: str, names, rtol: float, seed: int, notes: list,
+         hints: dict) -> list[Row]:
     user = UserLayer(layer, ref.roles, ref.buffers, names)
     user.cast(dtype)
     xd = x.astype(dtype)
@@ -133,11 +139,11 @@ def _run(layer, ref: Reference, x: np.ndarray, dtype: str, names, rtol: float, s
         rows += [row(f"grad:{r}", grads[r], g_ref[r]) for r in ref.roles]
         if training and ref.buffers:
             rows += _buffer_rows(user.buffers(), fw.buffers(), conv, ctx, row)
-            if conv is not None and not rows[-2].ok:
-                _attach(rows[-2:], H.momentum_hint(conv, r0["running_mean"], x_ref, user.buffers()["running_mean"]))
+            if conv is not None and not rows[-2].ok and "momentum" not in hints:
+                hints["momentum"] = H.momentum_hint(conv, r0["running_mean"], x_ref, user.buffers()["running_mean"])
         if conv is not None and training and not out_row.ok and dtype == "float64":
             params = user.params()
-            _attach([out_row], H.epsilon_hint(conv, x_ref, y, params.get("gamma"), params.get("beta")))
+            hints["eps"] = H.epsilon_hint(conv, x_ref, y, params.get("gamma"), params.get("beta"))
     return rows
 
 
@@ -157,9 +163,9 @@ def _buffer_rows(mine: dict, theirs: dict, conv, ctx: Context, row) -> list[Row]
 
 
 def _attach(rows: list[Row], hint: H.Hint | None) -> None:
-    """Put a diagnosis on the failing rows it explains."""
+    """Put a diagnosis on the failing rows it explains (rows already explained keep theirs)."""
     if hint is None:
         return
     for r in rows:
-        if r.verdict == FAIL:
+        if r.verdict == FAIL and not r.known:
             r.known, r.holds, r.fix, r.link = hint.what, hint.holds, hint.fix, hint.link

@@ -20,6 +20,7 @@ from dlparity import _frameworks
 from dlparity import known as H
 from dlparity import portmap as P
 from dlparity.layer import check_dtypes, check_input
+from dlparity.port_whole import whole_models
 from dlparity.refs import framework_of
 from dlparity.result import FAIL, KNOWN, Result, Row, compare, tolerances
 from reference import layouts
@@ -33,7 +34,8 @@ def check_port(model_a, model_b, x: np.ndarray, *, transfer: str | None = "a_to_
 
     Args:
         model_a, model_b: one Keras model or layer (``keras.Sequential`` for a layer-by-layer check) and
-            one ``torch.nn.Module`` (``nn.Sequential`` likewise), in either order.
+            one ``torch.nn.Module`` (``nn.Sequential`` likewise), in either order. Models that do not pair
+            layer by layer are compared whole (output and input gradient, ``transfer=None``).
         x: an input batch for model_a, in model_a's layout (NHWC images for Keras, NCHW for PyTorch).
         transfer: ``"a_to_b"`` copies model_a's weights into model_b (default), ``"b_to_a"`` the other
             way, None takes both as they are (to check a port whose weights were copied by hand).
@@ -60,23 +62,34 @@ def check_port(model_a, model_b, x: np.ndarray, *, transfer: str | None = "a_to_
     keras_is_a = fa == "keras"
     km, tm = (model_a, model_b) if keras_is_a else (model_b, model_a)
     klayers, tlayers = P.keras_layers(km), P.torch_layers(tm)
-    if klayers is None or tlayers is None:
-        raise ValueError("model_a, model_b: dlparity pairs a keras.Sequential (or one layer) with a "
-                         f"torch.nn.Sequential (or one module); got {type(km).__name__} and {type(tm).__name__}")
-    if any(not layer.built for layer in klayers):
+    if not km.built or any(not layer.built for layer in klayers or ()):
         raise ValueError("model: the Keras model is not built; give it a keras.Input or call model.build(shape)")
+    dtypes, tol = check_dtypes(dtypes), tolerances(tolerance)
+    x0 = layouts.nhwc_to_nchw(x) if keras_is_a else x  # scratch layout from here on
+    a_name, b_name = ("Keras", "PyTorch") if keras_is_a else ("PyTorch", "Keras")
+    result = Result(f"{a_name} {type(km if keras_is_a else tm).__name__} against its {b_name} port "
+                    f"{type(tm if keras_is_a else km).__name__}", tolerance=tol)
+    if klayers is None or tlayers is None:
+        if transfer is not None:
+            raise ValueError("transfer: weights are copied layer by layer, which needs a keras.Sequential (or one "
+                             f"layer) and a torch.nn.Sequential (or one module); got {type(km).__name__} and "
+                             f"{type(tm).__name__}: pass transfer=None to compare the whole models as they are")
+        result.notes.append("whole models only (they do not pair layer by layer): output and input gradient; "
+                            "parameter gradients are compared where the layers pair up")
+        sides = {"reference": b_name, "framework": "torch" if b_name == "PyTorch" else "keras",
+                 "sides": (a_name, b_name)}
+        for dtype in dtypes:
+            result.rows += whole_models(km, tm, x0.astype(dtype), dtype, tol[dtype].rtol, keras_is_a=keras_is_a,
+                                        seed=seed, sides=sides)
+        result.parted_at = "the whole model" if not result.ok else ""
+        return result
     depth_k, depth_t = P.keras_depth(klayers), len(tlayers)
     if depth_k != depth_t:
         knames = ", ".join(type(layer).__name__ for layer in klayers)
         tnames = ", ".join(type(m).__name__ for m in tlayers)
         raise ValueError(f"model_a, model_b: the Keras model has {depth_k} steps ({knames}; a fused activation is one "
                          f"more step) but the PyTorch model has {depth_t} ({tnames}); they must pair one to one")
-    dtypes, tol = check_dtypes(dtypes), tolerances(tolerance)
     source = None if transfer is None else ({"a_to_b": fa, "b_to_a": fb}[transfer])
-    x0 = layouts.nhwc_to_nchw(x) if keras_is_a else x  # scratch layout from here on
-    a_name, b_name = ("Keras", "PyTorch") if keras_is_a else ("PyTorch", "Keras")
-    result = Result(f"{a_name} {type(km if keras_is_a else tm).__name__} against its {b_name} port "
-                    f"{type(tm if keras_is_a else km).__name__}", tolerance=tol)
     run = _Run(klayers, tlayers, keras_is_a, source, seed, result)
     for dtype in dtypes:
         if by_layer:
@@ -84,7 +97,7 @@ def check_port(model_a, model_b, x: np.ndarray, *, transfer: str | None = "a_to_
         result.rows += run.whole(x0.astype(dtype), dtype, tol[dtype].rtol)
     first = next((r for r in result.rows if not r.ok), None)
     result.parted_at = first.layer if first is not None else ""
-    if any(s.kind == "dropout" for s in P.torch_steps(tlayers, "float64")):
+    if any("Dropout" in type(m).__name__ for m in tlayers):
         result.notes.append("Dropout layers run as the identity in training steps too: the frameworks draw masks "
                             "from different generators")
     return result

@@ -229,6 +229,34 @@ def test_port_pairs_and_directions(fw):
         dlparity.check_port(keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)]), nn.Conv2d(3, 2, 1), x)
 
 
+def test_port_of_models_that_do_not_pair_is_checked_whole(fw):
+    torch, keras = fw
+    inputs = keras.Input((3,))
+    km = keras.Model(inputs, keras.layers.Dense(2)(keras.layers.Dense(4, activation="tanh")(inputs)))
+
+    class Net(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a, self.b = torch.nn.Linear(3, 4), torch.nn.Linear(4, 2)
+
+        def forward(self, x):
+            return self.b(torch.tanh(self.a(x)))
+
+    tm = Net()
+    with torch.no_grad():
+        for module, layer in ((tm.a, km.layers[1]), (tm.b, km.layers[2])):
+            module.weight.copy_(torch.from_numpy(layer.kernel.numpy().T))
+            module.bias.copy_(torch.from_numpy(layer.bias.numpy()))
+    x = np.random.default_rng(9).standard_normal((4, 3)).astype("float32")
+    result = dlparity.check_port(km, tm, x, transfer=None)
+    assert result.ok and {r.quantity for r in result.rows} == {"output", "dx"} and len(result.rows) == 8
+    with pytest.raises(ValueError, match="transfer: weights are copied layer by layer"):
+        dlparity.check_port(km, tm, x)
+    with torch.no_grad():
+        tm.b.bias += 1e-3
+    assert dlparity.check_port(km, tm, x, transfer=None).parted_at == "the whole model"
+
+
 def test_port_layer_without_a_weight_map(fw):
     torch, keras = fw
     km = keras.Sequential([keras.Input((3,)), keras.layers.LayerNormalization(epsilon=1e-5)])
