@@ -64,6 +64,7 @@ def check_port(model_a, model_b, x: np.ndarray, *, transfer: str | None = "a_to_
     klayers, tlayers = P.keras_layers(km), P.torch_layers(tm)
     if not km.built or any(not layer.built for layer in klayers or ()):
         raise ValueError("model: the Keras model is not built; give it a keras.Input or call model.build(shape)")
+    _check_input_shape(km, tm, x, keras_is_a)
     dtypes, tol = check_dtypes(dtypes), tolerances(tolerance)
     x0 = layouts.nhwc_to_nchw(x) if keras_is_a else x  # scratch layout from here on
     a_name, b_name = ("Keras", "PyTorch") if keras_is_a else ("PyTorch", "Keras")
@@ -101,6 +102,19 @@ def check_port(model_a, model_b, x: np.ndarray, *, transfer: str | None = "a_to_
         result.notes.append("Dropout layers run as the identity in training steps too: the frameworks draw masks "
                             "from different generators")
     return result
+
+
+def _check_input_shape(km, tm, x: np.ndarray, keras_is_a: bool) -> None:
+    """x must fit the Keras model's Input (NHWC images), given in its layout or, for model_a = PyTorch, NCHW."""
+    inputs = getattr(km, "inputs", None)
+    if not inputs or len(inputs) != 1:
+        return
+    want = tuple(inputs[0].shape[1:])
+    got = tuple(x.shape[1:]) if keras_is_a else tuple(layouts.nchw_to_nhwc(np.zeros((1, *x.shape[1:]))).shape[1:])
+    if None not in want and got != want:
+        side = "model_a is the Keras model: x is NHWC" if keras_is_a else "model_a is the PyTorch model: x is NCHW"
+        raise ValueError(f"x: the Keras model takes inputs of shape (N, {', '.join(map(str, want))}), x of shape "
+                         f"{x.shape} does not fit ({side})")
 
 
 class _Run:

@@ -182,6 +182,7 @@ class ScratchTwin:
 
     def __init__(self, ref: Reference, dtype: str, params: dict, buffers: dict, labels: dict) -> None:
         self.layer = UserLayer(ref.obj, ref.roles, ref.buffers, what="reference")
+        self.dtype = dtype
         self.layer.cast(dtype)
         for role in ref.roles:
             own = np.asarray(self.layer.params()[role])
@@ -202,5 +203,4 @@ class ScratchTwin:
 
     def set_buffers(self, values: dict) -> None:
         for role in self.layer.buffer_roles:
-            self.layer._set(self.layer._where[role], np.array(values[role], dtype=self.layer.params()[
-                self.layer.roles[0]].dtype) if self.layer.roles else np.array(values[role]))
+            self.layer._set(self.layer._where[role], np.array(values[role], dtype=self.dtype))

@@ -225,6 +225,10 @@ def test_port_pairs_and_directions(fw):
         dlparity.check_port(tm, tm, x)
     with pytest.raises(ValueError, match="transfer: expected one of"):
         dlparity.check_port(km, tm, x, transfer="both")
+    with pytest.raises(ValueError, match=r"x: the Keras model takes inputs of shape \(N, 3\), x of shape \(5, 4\)"):
+        dlparity.check_port(km, tm, np.ones((5, 4), dtype="float32"))
+    with pytest.raises(ValueError, match=r"dtypes: expected some of \['float64', 'float32'\], got 'float16'"):
+        dlparity.check_port(km, tm, x, dtypes="float16")
     with pytest.raises(ValueError, match="layer 0 .*: a Keras dense layer cannot be paired with a PyTorch conv"):
         dlparity.check_port(keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)]), nn.Conv2d(3, 2, 1), x)
 
