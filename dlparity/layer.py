@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from comparisons.table.known import FLATTEN_ORDER
+from comparisons.table.known import FLATTEN_ORDER, textbook_dropout
 from comparisons.table.spec import DTYPES, Context
 from dlparity import known as H
 from dlparity.adapt import UserLayer
@@ -106,6 +106,9 @@ def _run(layer, ref: Reference, x: np.ndarray, dtype: str, names, rtol: float, s
     rng = np.random.default_rng([seed, 1])
     rows, history = [], []
     modes = ("train", "eval") if user.has_modes else ("train",)
+    scaled = None  # a recorded dropout scaling to try where plain comparison fails
+    if ref.kind == "dropout":
+        modes, scaled = _dropout_modes(user, layer, ref, notes)
     for mode in modes:
         training = mode == "train"
         if not training and ref.buffers:
@@ -128,13 +131,17 @@ def _run(layer, ref: Reference, x: np.ndarray, dtype: str, names, rtol: float, s
             return compare(quantity, value, ref_value, rtol=rtol, known=kn, **label, **kw)
 
         out_row = row("output", y, y_ref, flatten_known)
-        rows.append(out_row)
         if out_row.detail.startswith("shape"):
+            rows.append(out_row)
             break  # nothing after it can be compared
         up = flatten_known.upstream(dy, ctx) if flatten_known is not None else dy
         dx_ref, g_ref = fw.backward(up)
         dx = user.backward(dy)
-        rows.append(row("dx", dx, dx_ref.reshape(xd.shape) if flat else dx_ref))
+        dx_row = row("dx", dx, dx_ref.reshape(xd.shape) if flat else dx_ref)
+        if scaled is not None and not (out_row.ok and dx_row.ok):
+            alt = [row("output", y, y_ref, scaled), row("dx", dx, dx_ref, scaled)]
+            out_row, dx_row = alt if all(r.verdict == KNOWN for r in alt) else (out_row, dx_row)
+        rows += [out_row, dx_row]
         grads = user.grads()
         rows += [row(f"grad:{r}", grads[r], g_ref[r]) for r in ref.roles]
         if training and ref.buffers:
@@ -145,6 +152,19 @@ def _run(layer, ref: Reference, x: np.ndarray, dtype: str, names, rtol: float, s
             params = user.params()
             hints["eps"] = H.epsilon_hint(conv, x_ref, y, params.get("gamma"), params.get("beta"))
     return rows
+
+
+def _dropout_modes(user: UserLayer, layer, ref: Reference, notes: list) -> tuple[tuple[str, ...], object]:
+    """A dropout is compared in evaluation mode (the training masks come from different generators), and
+    through the textbook's non-inverted scaling where that is what the layer does."""
+    if not user.has_modes:
+        raise ValueError(f"layer: {ref.label} is compared in evaluation mode (training masks come from different "
+                         f"random generators), but {type(layer).__name__}.forward takes no mode (train_flg or training)")
+    note = f"{ref.label}: evaluation mode only (training masks come from different random generators)"
+    if note not in notes:
+        notes.append(note)
+    rate = ref.obj.p if ref.framework == "torch" else getattr(ref.obj, "rate", None)
+    return ("eval",), (textbook_dropout(ref.framework, float(rate)) if rate is not None else None)
 
 
 def _buffer_rows(mine: dict, theirs: dict, conv, ctx: Context, row) -> list[Row]:

@@ -20,8 +20,9 @@ from dlparity.adapt import BUFFERS, UserLayer
 ROLES = {"dense": ("W", "b"), "conv": ("W", "b"), "batchnorm": ("gamma", "beta")}
 
 TORCH_KINDS = {"Linear": "dense", "Conv2d": "conv", "BatchNorm1d": "batchnorm", "BatchNorm2d": "batchnorm",
-               "Flatten": "flatten"}
-KERAS_KINDS = {"Dense": "dense", "Conv2D": "conv", "BatchNormalization": "batchnorm", "Flatten": "flatten"}
+               "Flatten": "flatten", "Dropout": "dropout"}
+KERAS_KINDS = {"Dense": "dense", "Conv2D": "conv", "BatchNormalization": "batchnorm", "Flatten": "flatten",
+               "Dropout": "dropout"}
 SCRATCH_KINDS = {"Dense": "dense", "Affine": "dense", "Conv2D": "conv", "Convolution": "conv",
                  "BatchNorm": "batchnorm", "BatchNormalization": "batchnorm", "Flatten": "flatten"}
 

@@ -285,3 +285,14 @@ def test_the_readme_shows_the_examples():
     for name in ("check_textbook_layers.py", "check_keras_port.py", "test_parity_fixture.py"):
         assert f"examples/{name}" in section
     assert re.search(r"dlparity\.check_layer\(", section) and "dlparity.check_port(" in section
+
+
+def test_dropout_is_compared_in_evaluation_mode_with_the_textbook_scaling_known(fw):
+    torch, keras = fw
+    from scratch.textbook.layers import Dropout
+
+    x = np.random.default_rng(10).standard_normal((4, 5))
+    result = dlparity.check_layer(Dropout(0.3), [torch.nn.Dropout(0.3), keras.layers.Dropout(0.3)], x)
+    assert result.ok and {r.mode for r in result.rows} == {"eval"}
+    assert all(r.verdict == KNOWN and "not inverted" in r.known for r in result.rows)
+    assert any("evaluation mode only" in n for n in result.notes)
