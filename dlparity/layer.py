@@ -158,8 +158,9 @@ def _dropout_modes(user: UserLayer, layer, ref: Reference, notes: list) -> tuple
     """A dropout is compared in evaluation mode (the training masks come from different generators), and
     through the textbook's non-inverted scaling where that is what the layer does."""
     if not user.has_modes:
-        raise ValueError(f"layer: {ref.label} is compared in evaluation mode (training masks come from different "
-                         f"random generators), but {type(layer).__name__}.forward takes no mode (train_flg or training)")
+        raise ValueError(f"layer: {ref.label} is compared in evaluation mode (training masks come from "
+                         f"different random generators), but {type(layer).__name__}.forward takes no mode "
+                         "(train_flg or training)")
     note = f"{ref.label}: evaluation mode only (training masks come from different random generators)"
     if note not in notes:
         notes.append(note)
