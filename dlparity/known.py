@@ -179,17 +179,27 @@ def flatten_rows_hint(chw: tuple[int, int, int]) -> Hint:
 
 
 def same_padding_hint(keras_layer, torch_module, in_hw: tuple[int, int]) -> Hint | None:
-    """Keras 'same' padding that is bottom/right-heavy, ported to PyTorch's symmetric padding."""
+    """Keras 'same' padding (bottom/right-heavy; average pooling leaves the padding out of the divisor)
+    ported to PyTorch's symmetric padding (average pooling counting the padding by default)."""
     if getattr(keras_layer, "padding", None) != "same" or not hasattr(torch_module, "padding"):
         return None
     from scratch.layers.im2col import resolve_padding
 
-    pads = resolve_padding("same", in_hw, tuple(keras_layer.kernel_size), tuple(keras_layer.strides))
-    if pads[0] == pads[1] and pads[2] == pads[3]:
+    window = getattr(keras_layer, "kernel_size", None) or keras_layer.pool_size
+    pads = resolve_padding("same", in_hw, tuple(window), tuple(keras_layer.strides))
+    problems, fixes = [], []
+    if pads[0] != pads[1] or pads[2] != pads[3]:
+        problems.append(f"Keras pads (top, bottom, left, right) = {pads} here (the extra row and column at the "
+                        f"bottom/right); PyTorch padding={torch_module.padding} pads symmetrically")
+        value = ", value=float('-inf')" if "Max" in type(torch_module).__name__ else ""
+        pad = "nn.ConstantPad2d" if value else "nn.ZeroPad2d"
+        fixes.append(f"pad explicitly in PyTorch: {pad}(({pads[2]}, {pads[3]}, {pads[0]}, {pads[1]}){value}), then "
+                     "padding=0")
+    if getattr(torch_module, "count_include_pad", False) and any(pads):
+        problems.append("Keras 'same' average pooling divides by the real cells of each window; PyTorch "
+                        "count_include_pad=True counts the padding")
+        fixes.append("set PyTorch count_include_pad=False")
+    if not problems:
         return None
-    return Hint(what=f"'same' padding: Keras pads (top, bottom, left, right) = {pads} here (the extra row and "
-                     f"column at the bottom/right); PyTorch padding={torch_module.padding} pads symmetrically",
-                holds="same output shape, different numbers",
-                fix=f"in PyTorch pad explicitly: nn.ZeroPad2d(({pads[2]}, {pads[3]}, {pads[0]}, {pads[1]})), then "
-                    "padding=0",
-                link=f"{KERAS_DOCS}/layers/convolution_layers/convolution2d/")
+    return Hint(what="'same' padding: " + "; ".join(problems), holds="same output shape, different numbers at the "
+                "borders", fix="; ".join(fixes), link=f"{KERAS_DOCS}/layers/convolution_layers/convolution2d/")

@@ -273,7 +273,7 @@ class _Run:
                 hint = H.flatten_rows_hint(chw_in)
         elif k.kind == "batchnorm":
             hint = H.bn_port_hint(k.layer, t.layer)
-        elif k.kind == "conv" and a.ndim == 4:
+        elif a.ndim == 4 and (k.kind == "conv" or "Pool" in type(k.layer).__name__):
             hint = H.same_padding_hint(k.layer, t.layer, a.shape[2:])
         if hint is not None:
             for r in bad:

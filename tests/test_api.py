@@ -276,6 +276,11 @@ def test_port_same_padding_explained(fw):
     x = np.random.default_rng(8).standard_normal((2, 6, 6, 1)).astype("float32")
     result = dlparity.check_port(km, torch.nn.Conv2d(1, 2, 3, stride=2, padding=1), x, dtypes="float64")
     assert not result.ok and "nn.ZeroPad2d((0, 1, 0, 1))" in result.failures[0].fix
+    pool = keras.Sequential([keras.Input((6, 6, 1)), keras.layers.AveragePooling2D(3, strides=1, padding="same")])
+    result = dlparity.check_port(pool, torch.nn.AvgPool2d(3, stride=1, padding=1), x, dtypes="float64")
+    assert not result.ok and result.failures[0].fix == "set PyTorch count_include_pad=False"
+    fixed = torch.nn.AvgPool2d(3, stride=1, padding=1, count_include_pad=False)
+    assert dlparity.check_port(pool, fixed, x, dtypes="float64").ok
 
 
 # -- packaging ----------------------------------------------------------------------------------
