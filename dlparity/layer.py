@@ -117,7 +117,7 @@ def _run(layer, ref: Reference, x: np.ndarray, dtype: str, names, rtol: float, s
             if note not in notes:
                 notes.append(note)
         y_ref, _ = fw.forward(x_ref, training=training)
-        y = user.forward(xd, training=training)
+        y = user.forward(xd.copy(), training=training)  # a copy: a layer writing into x changes nothing here
         if training:
             history.append(x_ref)
         ctx = Context(dtype, tuple(history), {"x": xd})
