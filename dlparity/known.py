@@ -19,6 +19,8 @@ import numpy as np
 
 from comparisons.table import known as K
 from comparisons.table.links import KERAS_DOCS, TORCH_DOCS
+from dlparity.result import FAIL
+from reference import layouts
 
 
 @dataclass(frozen=True)
@@ -203,3 +205,26 @@ def same_padding_hint(keras_layer, torch_module, in_hw: tuple[int, int]) -> Hint
         return None
     return Hint(what="'same' padding: " + "; ".join(problems), holds="same output shape, different numbers at the "
                 "borders", fix="; ".join(fixes), link=f"{KERAS_DOCS}/layers/convolution_layers/convolution2d/")
+
+
+def port_hint(k, t, keras_kernel, torch_weight, chw_in, a: np.ndarray) -> Hint | None:
+    """The convention that explains a failing pair of layers of a port (``k`` / ``t``: the Keras and
+    PyTorch steps, ``chw_in``: the (C, H, W) of a channels-last Flatten before a Dense, ``a``: its input)."""
+    if k.kind == "dense" and chw_in is not None and keras_kernel is not None:
+        if np.allclose(keras_kernel, layouts.dense_from_torch(torch_weight), rtol=1e-6, atol=0):
+            return flatten_rows_hint(chw_in)
+        return None
+    if k.kind == "batchnorm":
+        return bn_port_hint(k.layer, t.layer)
+    if a.ndim == 4 and (k.kind == "conv" or "Pool" in type(k.layer).__name__):
+        return same_padding_hint(k.layer, t.layer, a.shape[2:])
+    return None
+
+
+def attach(rows: list, hint: Hint | None) -> None:
+    """Put a diagnosis on the failing rows it explains (rows already explained keep theirs)."""
+    if hint is None:
+        return
+    for r in rows:
+        if r.verdict == FAIL and not r.known:
+            r.known, r.holds, r.fix, r.link = hint.what, hint.holds, hint.fix, hint.link

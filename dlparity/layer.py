@@ -11,7 +11,7 @@ from comparisons.table.spec import DTYPES, Context
 from dlparity import known as H
 from dlparity.adapt import UserLayer
 from dlparity.refs import Reference, describe_all, twin
-from dlparity.result import FAIL, KNOWN, Result, Row, compare, tolerances
+from dlparity.result import KNOWN, Result, Row, compare, tolerances
 
 #: the input ranks each kind of reference takes
 RANKS = {"conv": (4,), "batchnorm": (2, 4), "flatten": (4,)}
@@ -86,7 +86,7 @@ def check_layer(layer, reference, x: np.ndarray, *, names: Mapping[str, str] | N
         for dtype in dtypes:
             rows += _run(layer, ref, x, dtype, names, tol[dtype].rtol, seed, result.notes, hints)
         for r in rows:  # a convention diagnosed in one run explains the same failures in every run
-            _attach([r], hints.get("momentum" if r.quantity.startswith("buffer:") else "eps"))
+            H.attach([r], hints.get("momentum" if r.quantity.startswith("buffer:") else "eps"))
         result.rows += rows
     return result
 
@@ -181,12 +181,3 @@ def _buffer_rows(mine: dict, theirs: dict, conv, ctx: Context, row) -> list[Row]
                     break
         out.append(r)
     return out
-
-
-def _attach(rows: list[Row], hint: H.Hint | None) -> None:
-    """Put a diagnosis on the failing rows it explains (rows already explained keep theirs)."""
-    if hint is None:
-        return
-    for r in rows:
-        if r.verdict == FAIL and not r.known:
-            r.known, r.holds, r.fix, r.link = hint.what, hint.holds, hint.fix, hint.link

@@ -240,7 +240,9 @@ class _Run:
                         alt = row("buffer:running_var", tb["running_var"], kb["running_var"], kn, on_first=True)
                         var = alt if alt.verdict == KNOWN else var
                     rows_i.append(var)
-                self._diagnose(rows_i, k, t, kh, th, chw_in, a)
+                if any(r.verdict == FAIL for r in rows_i):
+                    H.attach(rows_i, H.port_hint(k, t, kh["W"][0].numpy() if "W" in kh else None,
+                                                 th["W"][0].detach().numpy() if "W" in th else None, chw_in, a))
                 rows += rows_i
                 a_k = layouts.flat_hwc_to_chw(ky.numpy(), chw_out) if flat_image else k_out
                 a = a_k if self.keras_is_a else t_out
@@ -260,24 +262,6 @@ class _Run:
             return compare(quantity, a_val, b_val, rtol=rtol, known=known, **lab)
 
         return row
-
-    def _diagnose(self, rows, k, t, kh, th, chw_in, a) -> None:
-        bad = [r for r in rows if r.verdict == FAIL]
-        if not bad:
-            return
-        hint = None
-        if k.kind == "dense" and chw_in is not None and "W" in kh:
-            kw = kh["W"][0].numpy()
-            tw = th["W"][0].detach().numpy()
-            if np.allclose(kw, layouts.dense_from_torch(tw), rtol=1e-6, atol=0):
-                hint = H.flatten_rows_hint(chw_in)
-        elif k.kind == "batchnorm":
-            hint = H.bn_port_hint(k.layer, t.layer)
-        elif a.ndim == 4 and (k.kind == "conv" or "Pool" in type(k.layer).__name__):
-            hint = H.same_padding_hint(k.layer, t.layer, a.shape[2:])
-        if hint is not None:
-            for r in bad:
-                r.known, r.holds, r.fix, r.link = hint.what, hint.holds, hint.fix, hint.link
 
     # -- the whole models ------------------------------------------------------------------------
     def whole(self, x0: np.ndarray, dtype: str, rtol: float) -> list[Row]:
