@@ -91,9 +91,10 @@ def cmd_render(args) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(prog: str = "python -m comparisons") -> argparse.ArgumentParser:
+    """The parser; ``prog`` is the name usage lines show (``dlparity`` for the console script)."""
     p = argparse.ArgumentParser(
-        prog="python -m comparisons",
+        prog=prog,
         description="dlparity: check from-scratch NumPy deep-learning components against Keras 3 and PyTorch, "
                     "and write the comparison reports.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -157,7 +158,7 @@ def _subparser(parser: argparse.ArgumentParser, command: str) -> argparse.Argume
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, prog: str | None = None) -> int:
     """Parse, check every argument before any work, run; errors are printed without a traceback.
 
     Exit codes: 0 success, 1 a failure while running (no MNIST source, a diverged run, a file that
@@ -167,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
     """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before any framework import: no C++ log lines
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-    parser = build_parser()
+    parser = build_parser(prog) if prog else build_parser()
     args = parser.parse_args(argv)
     problems = check_numbers(args) + check_directories(args)
     if problems:
