@@ -195,3 +195,9 @@ def _(layer: L.Dropout, input_shape):
     drop = frameworks.keras().layers.Dropout(layer.rate, noise_shape=None, seed=1234, dtype=layer.dtype.name)
     return KerasLayerTwin(drop, {}, call=f"keras.layers.Dropout({layer.rate}, noise_shape=None, seed=1234)",
                           harvest_mask=True)
+
+
+from reference import keras_normact  # noqa: E402  (LayerNorm, GroupNorm, Embedding, activations beyond the book)
+
+for _cls, _builder in keras_normact.BUILDERS.items():
+    build.register(_cls)(_builder)

@@ -177,3 +177,9 @@ def _(layer: L.Dropout, input_shape):
     call = f"nn.Dropout(p={layer.rate}, inplace=False)"
     return TorchLayerTwin(nn.Dropout(p=layer.rate, inplace=False), {}, call=call,
                           harvest_mask=True, seed=1234)
+
+
+from reference import torch_normact  # noqa: E402  (LayerNorm, GroupNorm, Embedding, activations beyond the book)
+
+for _cls, _builder in torch_normact.BUILDERS.items():
+    build.register(_cls)(_builder)

@@ -13,13 +13,14 @@ from __future__ import annotations
 from comparisons.table.callbacks import CALLBACKS
 from comparisons.table.initializers import INITIALIZERS
 from comparisons.table.layers import ACTIVATIONS, BATCHNORM, CONV, DENSE, DROPOUT, LOSSES, POOLING
+from comparisons.table.normact import NORM_ACT
 from comparisons.table.optimizers import OPTIMIZERS
 from comparisons.table.schedules import SCHEDULES
 from comparisons.table.spec import Case, Tolerance
 from comparisons.table.textbook import BOOK_OPTIMIZERS, TEXTBOOK
 
 CASES: list[Case] = [*DENSE, *ACTIVATIONS, *CONV, *POOLING, *BATCHNORM, *DROPOUT, *LOSSES,
-                     *INITIALIZERS, *OPTIMIZERS, *BOOK_OPTIMIZERS, *SCHEDULES, *CALLBACKS, *TEXTBOOK]
+                     *NORM_ACT, *INITIALIZERS, *OPTIMIZERS, *BOOK_OPTIMIZERS, *SCHEDULES, *CALLBACKS, *TEXTBOOK]
 BY_ID: dict[str, Case] = {c.id: c for c in CASES}
 
 

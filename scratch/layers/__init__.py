@@ -5,11 +5,15 @@ from scratch.layers.base import Layer
 from scratch.layers.conv import Conv2D
 from scratch.layers.dense import Dense
 from scratch.layers.dropout import Dropout
+from scratch.layers.embedding import Embedding
+from scratch.layers.modern_activations import ELU, GELU, HardSigmoid, LeakyReLU, SiLU, Softplus
 from scratch.layers.normalization import BatchNorm
 from scratch.layers.pooling import AvgPool2D, MaxPool2D
 from scratch.layers.reshape import Flatten
+from scratch.layers.sample_norm import GroupNorm, LayerNorm
 
 __all__ = [
     "AvgPool2D", "BatchNorm", "Conv2D", "Dense", "Dropout", "Flatten", "Layer", "MaxPool2D", "ReLU",
     "Sigmoid", "Softmax", "Tanh",
+    "ELU", "Embedding", "GELU", "GroupNorm", "HardSigmoid", "LayerNorm", "LeakyReLU", "SiLU", "Softplus",
 ]
