@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from comparisons.studies.defaults import normact
 from comparisons.studies.defaults import probes as P
 
 
@@ -172,6 +173,8 @@ ROWS: list[Default] = [
             P.keras_plateau_threshold_mode, _sig("torch.optim.lr_scheduler.ReduceLROnPlateau", "threshold_mode"),
             "Keras has no relative mode; at loss 0.01 PyTorch's 1e-4 means 1e-6"),
 ]
+
+ROWS += normact.rows(Default)  # LayerNorm, GroupNorm, Embedding, activations beyond the book
 
 
 def read(row: Default) -> dict[str, str | None]:
