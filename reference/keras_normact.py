@@ -94,7 +94,7 @@ def _(layer: L.LayerNorm, input_shape):
     to_keras = {"gamma": layouts.params_to_sorted_axes(layer.params["gamma"], axes),
                 "beta": layouts.params_to_sorted_axes(layer.params["beta"], axes)}
     ln = keras.layers.LayerNormalization(
-        axis=list(ordered), epsilon=layer.eps, center=True, scale=True,
+        axis=list(ordered), epsilon=layer.eps, center=True, scale=True, rms_scaling=False,
         beta_initializer=_const(to_keras["beta"]), gamma_initializer=_const(to_keras["gamma"]),
         beta_regularizer=None, gamma_regularizer=None, beta_constraint=None, gamma_constraint=None,
         dtype=layer.dtype.name,

@@ -36,7 +36,8 @@ def leaky_relu_float32_slope(slope: float) -> Known:
         framework="keras", quantities=("output", "dx"), dtypes=("float64",),
         what=f"Keras LeakyReLU multiplies by float32({slope}) = {s32!r} in a float64 model.",
         why="keras.ops.leaky_relu calls tf.nn.leaky_relu(x, alpha=negative_slope), whose kernel takes alpha as a "
-            "float32 attribute (attr alpha: float), whatever the tensor's dtype.",
+            "float32 attribute (attr alpha: float), whatever the tensor's dtype; passing np.float64(slope) does not "
+            "help.",
         link=f"{TF_SRC}/core/ops/nn_ops.cc",
         holds=f"where x <= 0: scratch = Keras * {slope} / float32({slope}) (output and dx); x > 0 equal",
         relation=relation,

@@ -64,7 +64,8 @@ class LeakyReLU(_Activation):
     Framework notes: the defaults differ, Keras ``LeakyReLU(negative_slope=0.3)`` against PyTorch
     ``nn.LeakyReLU(negative_slope=0.01)`` (and ``keras.ops.leaky_relu`` 0.2). Keras's TensorFlow
     kernel takes the slope as a float32 attribute, so in a float64 model Keras multiplies by
-    float32(slope): 0.2 is 0.20000000298023224. Scratch and PyTorch use the slope as given.
+    float32(slope): 0.2 is 0.20000000298023224, even when given as ``np.float64(0.2)``. Scratch and
+    PyTorch use the slope as given.
 
     Args:
         negative_slope: slope for x <= 0 (finite, >= 0).
