@@ -12,8 +12,11 @@ from __future__ import annotations
 import numpy as np
 
 from comparisons.table import known_normact as KN
+from comparisons.table.initializers import DENSE, K, T, initializer
+from comparisons.table.laws import Law
 from comparisons.table.layers import layer, normal
 from scratch import layers as L
+from scratch.layers import embedding as E
 
 TRAIN_EVAL = ("train", "eval")
 
@@ -112,6 +115,19 @@ MODERN_ACTIVATIONS = [
           _act(L.HardSigmoid), normal(SHAPE, scale=3), known=[KN.hardsigmoid_torch_float32_sixth()]),
 ]
 
-NORM_ACT = [*NORMALIZATION, *EMBEDDING, *MODERN_ACTIVATIONS]
+# The two default laws of an Embedding table, each drawn by both frameworks (compared by distribution).
+EMBEDDING_KW = {"num_embeddings": DENSE[0], "embedding_dim": DENSE[1]}
+EMBEDDING_INIT = [
+    initializer("init/embedding.keras-default", ("random_uniform",),
+                "Keras Embedding's default 'uniform' = RandomUniform() with its default bounds U(-0.05, 0.05)",
+                E.KERAS_DEFAULT_INIT, lambda n, m: Law.uniform(-0.05, 0.05), K("RandomUniform"),
+                T("uniform_", {"a": -0.05, "b": 0.05})),
+    initializer("init/embedding.torch-default", ("random_normal",),
+                "PyTorch nn.Embedding's default weight N(0, 1) (a 256 x 512 table, drawn by the module)",
+                E.TORCH_DEFAULT_INIT, lambda n, m: Law.normal(0.0, 1.0),
+                K("RandomNormal", {"mean": 0.0, "stddev": 1.0}), T("nn.Embedding.weight", EMBEDDING_KW)),
+]
+
+NORM_ACT = [*NORMALIZATION, *EMBEDDING, *MODERN_ACTIVATIONS, *EMBEDDING_INIT]
 
 __all__ = ["EMBEDDING", "MODERN_ACTIVATIONS", "NORMALIZATION", "NORM_ACT"]
