@@ -144,3 +144,18 @@ def test_fast_numerical_gradient_through_groupnorm_and_activations():
               L.LeakyReLU(0.2), L.ELU(0.7), L.GELU("tanh"), L.SiLU(), L.Softplus(), L.HardSigmoid(),
               L.Dense(6, 3, rng=rng)]
     _check_fast(Sequential(layers), 2 * rng.standard_normal((5, 4)), rng.integers(0, 3, 5), training=True)
+
+
+def test_keras_mask_zero_makes_a_mask_and_leaves_the_gradient():
+    """The Keras twin of padding_idx=0 (mask_zero=True) masks id 0 for the layers after it; its row-0
+    gradient is the one the case table's known difference zeroes (embedding/padding-0)."""
+    from reference import keras_layers
+
+    ids = np.array([[0, 2, 0, 1]])
+    emb = L.Embedding(3, 2, padding_idx=0, W=np.arange(6.0).reshape(3, 2))
+    twin = keras_layers.build(emb, ids.shape)
+    y, _ = twin.forward(ids, training=True)
+    np.testing.assert_array_equal(np.asarray(twin.mask), ids != 0)
+    np.testing.assert_array_equal(y, emb.forward(ids, training=True))  # row 0 is looked up, not zeroed
+    _, grads = twin.backward(np.ones((1, 4, 2)))
+    np.testing.assert_array_equal(grads["W"], [[2, 2], [1, 1], [1, 1]])  # row 0: two occurrences, kept
