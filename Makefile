@@ -23,7 +23,7 @@ $(STAMP): pyproject.toml | $(PY)
 
 setup: $(STAMP)  ## create .venv and install (idempotent)
 
-test: $(STAMP)  ## run the test suite (slow MNIST runs excluded)
+test: $(STAMP)  ## run the test suite (slow runs excluded: full MNIST trainings, whole-network numerical gradients)
 	$(PY) -m pytest -m "not slow" -q
 
 test-slow: $(STAMP)  ## run only the slow tests

@@ -32,13 +32,13 @@ def _keras_act(fn, x: np.ndarray = X_ACT) -> np.ndarray:
 def keras_leaky_slope_float64() -> str:
     keras = frameworks.keras()
     y = _keras_act(keras.layers.LeakyReLU(negative_slope=0.2, dtype="float64"))
-    return P._match(y[0] / X_ACT[0], {"float32(slope)": float(np.float32(0.2)), "slope as given": 0.2}, rtol=1e-12)
+    return P.match_form(y[0] / X_ACT[0], {"float32(slope)": float(np.float32(0.2)), "slope as given": 0.2}, rtol=1e-12)
 
 
 def torch_leaky_slope_float64() -> str:
     torch = frameworks.torch()
     y = torch.nn.LeakyReLU(negative_slope=0.2)(torch.from_numpy(X_ACT)).numpy()
-    return P._match(y[0] / X_ACT[0], {"float32(slope)": float(np.float32(0.2)), "slope as given": 0.2}, rtol=1e-12)
+    return P.match_form(y[0] / X_ACT[0], {"float32(slope)": float(np.float32(0.2)), "slope as given": 0.2}, rtol=1e-12)
 
 
 HARD_SIGMOID_FORMS = {"relu6(x + 3) / 6": 4 / 6, "clip(0.2 x + 0.5, 0, 1)": 0.7}
@@ -46,12 +46,12 @@ HARD_SIGMOID_FORMS = {"relu6(x + 3) / 6": 4 / 6, "clip(0.2 x + 0.5, 0, 1)": 0.7}
 
 def keras_hard_sigmoid_form() -> str:
     y = _keras_act(frameworks.keras().activations.hard_sigmoid)
-    return P._match(float(y[1]), HARD_SIGMOID_FORMS)
+    return P.match_form(float(y[1]), HARD_SIGMOID_FORMS)
 
 
 def torch_hard_sigmoid_form() -> str:
     torch = frameworks.torch()
-    return P._match(float(torch.nn.Hardsigmoid()(torch.from_numpy(X_ACT))[1]), HARD_SIGMOID_FORMS)
+    return P.match_form(float(torch.nn.Hardsigmoid()(torch.from_numpy(X_ACT))[1]), HARD_SIGMOID_FORMS)
 
 
 def _emb_ids() -> np.ndarray:

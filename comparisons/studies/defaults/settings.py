@@ -20,6 +20,7 @@ import pandas as pd
 
 from comparisons.studies.defaults import normact
 from comparisons.studies.defaults import probes as P
+from comparisons.studies.defaults import probes_training as PT
 
 
 @dataclass(frozen=True)
@@ -119,7 +120,7 @@ ROWS: list[Default] = [
             P.torch_flatten_order, "the Dense after a Keras Flatten needs its rows permuted (reference.layouts)"),
     # losses
     Default("CrossEntropy", "probabilities near 0", "log(p + 1e-07)", "clip p to [1e-07, 1 - 1e-07]",
-            "no such loss: NLLLoss takes log-probabilities", P.keras_probability_ce, None),
+            "no such loss: NLLLoss takes log-probabilities", PT.keras_probability_ce, None),
     Default("SoftmaxCrossEntropy", "reduction (default)", "mean over the batch", "sum_over_batch_size", "mean",
             _sig("keras.losses.CategoricalCrossentropy", "reduction"), _sig("torch.nn.CrossEntropyLoss", "reduction")),
     # optimizers
@@ -131,7 +132,7 @@ ROWS: list[Default] = [
             _sig("torch.optim.Adam", "eps")),
     Default("Adam", "where epsilon enters", "epsilon hat: lr_t * m / (sqrt(v) + eps)",
             "epsilon hat: lr_t * m / (sqrt(v) + eps)", "after bias correction: m_hat / (sqrt(v_hat) + eps)",
-            P.keras_adam_eps, P.torch_adam_eps, "no constant epsilon converts one into the other"),
+            PT.keras_adam_eps, PT.torch_adam_eps, "no constant epsilon converts one into the other"),
     Default("RMSprop", "learning rate (default)", "0.01", "0.001", "0.01",
             _sig("keras.optimizers.RMSprop", "learning_rate"), _sig("torch.optim.RMSprop", "lr")),
     Default("RMSprop", "decay rho / alpha (default)", "0.99", "0.9", "0.99", _sig("keras.optimizers.RMSprop", "rho"),
@@ -139,7 +140,7 @@ ROWS: list[Default] = [
     Default("RMSprop", "epsilon (default)", "1e-07", "1e-07", "1e-08", _sig("keras.optimizers.RMSprop", "epsilon"),
             _sig("torch.optim.RMSprop", "eps")),
     Default("RMSprop", "where epsilon enters", "outside the root: sqrt(h) + eps", "inside the root: sqrt(h + eps)",
-            "outside the root: sqrt(h) + eps", P.keras_rmsprop_eps, P.torch_rmsprop_eps),
+            "outside the root: sqrt(h) + eps", PT.keras_rmsprop_eps, PT.torch_rmsprop_eps),
     Default("Adagrad", "learning rate (default)", "0.01", "0.001", "0.01",
             _sig("keras.optimizers.Adagrad", "learning_rate"), _sig("torch.optim.Adagrad", "lr")),
     Default("Adagrad", "initial accumulator (default)", "0", "0.1", "0",
@@ -148,29 +149,29 @@ ROWS: list[Default] = [
     Default("Adagrad", "epsilon (default)", "1e-07", "1e-07", "1e-10", _sig("keras.optimizers.Adagrad", "epsilon"),
             _sig("torch.optim.Adagrad", "eps")),
     Default("Adagrad", "where epsilon enters", "outside the root: sqrt(h) + eps", "inside the root: sqrt(h + eps)",
-            "outside the root: sqrt(h) + eps", P.keras_adagrad_eps, P.torch_adagrad_eps),
+            "outside the root: sqrt(h) + eps", PT.keras_adagrad_eps, PT.torch_adagrad_eps),
     Default("SGD", "weight decay (default)", "0 (L2 on weights only when set)", "None", "0",
             _sig("keras.optimizers.SGD", "weight_decay"), _sig("torch.optim.SGD", "weight_decay"),
             "Keras's is decoupled and applies to every variable; PyTorch's is coupled L2"),
     # schedules
     Default("ExponentialDecay", "what a schedule counts", "-", "optimizer updates applied, from 0: schedule(0) for "
             "the first", "scheduler.step() calls, from 0 (step once per epoch or batch, by hand)",
-            P.keras_schedule_count, P.torch_schedule_count),
+            PT.keras_schedule_count, PT.torch_schedule_count),
     Default("CosineDecay", "after decay_steps / T_max", "-", "held at alpha * lr0", "rises again (period 2 T_max)",
-            P.keras_cosine_after_decay, P.torch_cosine_after_decay),
+            PT.keras_cosine_after_decay, PT.torch_cosine_after_decay),
     Default("PolynomialDecay", "end value (default)", "-", "0.0001", "0 (PolynomialLR has no end value)",
             _sig("keras.optimizers.schedules.PolynomialDecay", "end_learning_rate"), None),
     # ReduceLROnPlateau
     Default("ReduceLROnPlateau", "patience (default)", "-", "10", "10", _sig("keras.callbacks.ReduceLROnPlateau",
             "patience"), _sig("torch.optim.lr_scheduler.ReduceLROnPlateau", "patience")),
     Default("ReduceLROnPlateau", "how patience counts", "-", "patience=2: after 2 epochs without improvement",
-            "patience=2: after 3 epochs without improvement", P.keras_plateau_first_reduction,
-            P.torch_plateau_first_reduction, "Keras(patience=p) = PyTorch(patience=p - 1, threshold_mode='abs')"),
+            "patience=2: after 3 epochs without improvement", PT.keras_plateau_first_reduction,
+            PT.torch_plateau_first_reduction, "Keras(patience=p) = PyTorch(patience=p - 1, threshold_mode='abs')"),
     Default("ReduceLROnPlateau", "improvement threshold (default)", "-", "0.0001", "0.0001",
             _sig("keras.callbacks.ReduceLROnPlateau", "min_delta"),
             _sig("torch.optim.lr_scheduler.ReduceLROnPlateau", "threshold")),
     Default("ReduceLROnPlateau", "threshold mode (default)", "-", "absolute (min_delta)", "rel",
-            P.keras_plateau_threshold_mode, _sig("torch.optim.lr_scheduler.ReduceLROnPlateau", "threshold_mode"),
+            PT.keras_plateau_threshold_mode, _sig("torch.optim.lr_scheduler.ReduceLROnPlateau", "threshold_mode"),
             "Keras has no relative mode; at loss 0.01 PyTorch's 1e-4 means 1e-6"),
 ]
 
