@@ -36,7 +36,7 @@ bench: $(STAMP)  ## speed and memory benchmarks into reports/benchmarks.*
 	$(PY) -m comparisons bench
 
 lint: $(STAMP)  ## ruff
-	$(PY) -m ruff check scratch reference comparisons tests
+	$(PY) -m ruff check scratch reference comparisons tests dlparity examples
 
 clean:  ## remove .venv and caches
 	rm -rf $(VENV) .pytest_cache .ruff_cache
