@@ -67,6 +67,40 @@ def dense_rows_hwc_to_chw(K: np.ndarray, chw: tuple[int, int, int]) -> np.ndarra
     return np.ascontiguousarray(K.reshape(h, w, c, -1).transpose(2, 0, 1, 3).reshape(c * h * w, -1))
 
 
+# -- channels-first <-> channels-last for any rank (GroupNorm on (N, C, ...)) -------------------------
+def channels_first_to_last(x: np.ndarray) -> np.ndarray:
+    """(N, C, d1, ..., dk) -> (N, d1, ..., dk, C) for k >= 1; (N, C) passes through."""
+    return np.ascontiguousarray(np.moveaxis(x, 1, -1)) if x.ndim >= 3 else x
+
+
+def channels_last_to_first(x: np.ndarray) -> np.ndarray:
+    """(N, d1, ..., dk, C) -> (N, C, d1, ..., dk) for k >= 1; (N, C) passes through."""
+    return np.ascontiguousarray(np.moveaxis(x, -1, 1)) if x.ndim >= 3 else x
+
+
+# -- LayerNorm: normalised axes anywhere (scratch, Keras) vs trailing axes only (PyTorch) ------------
+def axes_to_end_permutation(ndim: int, axes: tuple[int, ...]) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """(perm, inverse): ``x.transpose(perm)`` puts ``axes`` (non-negative, in the order given) last,
+    the other axes first in their order; ``.transpose(inverse)`` undoes it."""
+    perm = tuple(a for a in range(ndim) if a not in axes) + tuple(axes)
+    return perm, tuple(int(i) for i in np.argsort(perm))
+
+
+def params_to_sorted_axes(p: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
+    """A LayerNorm gamma/beta laid out in the order of ``axes`` -> the order of the sorted axes (Keras
+    sorts its ``axis`` list and shapes gamma by the sorted axes)."""
+    return np.ascontiguousarray(p.transpose(np.argsort(axes)))
+
+
+def params_from_sorted_axes(p: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
+    """Inverse of ``params_to_sorted_axes``."""
+    return np.ascontiguousarray(p.transpose(np.argsort(np.argsort(axes))))
+
+
+# Embedding tables need no layout change: Keras ``embeddings`` and PyTorch ``weight`` are both
+# (num_embeddings, dim), row i the vector of id i, like scratch's W.
+
+
 # -- convolution variants -------------------------------------------------------------------------
 # Conv1D: scratch / PyTorch (F, C/G, K) on (N, C, L); Keras (K, C/G, F) on (N, L, C).
 # Grouped Conv2D: scratch / PyTorch (F, C/G, KH, KW); Keras (KH, KW, C/G, F): conv_to_keras as is.

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from comparisons.studies.defaults import normact
 from comparisons.studies.defaults import probes as P
 from comparisons.studies.defaults import probes_training as PT
 from comparisons.studies.defaults import probes_variants as PV
@@ -208,6 +209,8 @@ ROWS: list[Default] = [
             PT.keras_plateau_threshold_mode, _sig("torch.optim.lr_scheduler.ReduceLROnPlateau", "threshold_mode"),
             "Keras has no relative mode; at loss 0.01 PyTorch's 1e-4 means 1e-6"),
 ]
+
+ROWS += normact.rows(Default)  # LayerNorm, GroupNorm, Embedding, activations beyond the book
 
 
 def read(row: Default) -> dict[str, str | None]:

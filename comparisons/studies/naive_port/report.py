@@ -38,7 +38,9 @@ the budget's noise: each model's `control` row is scratch started from another s
 spec's own law), so a naive row whose difference is no larger than the control's is within the noise
 of a short run (the Keras `init` row of `mlp4x32`, whose spec already uses Keras's default law, is a
 second such control). `--full` trains longer, where early-training effects fade. No spec has a 'same',
-stride-2 conv, so that setting runs on `convnet_same_s2`, a SimpleConvNet variant made for it.
+stride-2 conv, so that setting runs on `convnet_same_s2`, a SimpleConvNet variant made for it; no spec has a
+LayerNorm or a LeakyReLU, so their defaults (Keras epsilon 1e-3 vs PyTorch 1e-5, slope 0.3 vs 0.01) run on
+`mlp_ln_leaky`, an MLP variant with Keras's defaults.
 Regenerate with `python -m comparisons naive-port` (also part of `make report`).
 """
 
