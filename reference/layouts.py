@@ -141,3 +141,84 @@ def mha_out_to_torch(Wo: np.ndarray) -> np.ndarray:
 def mha_out_from_torch(w: np.ndarray, heads: int) -> np.ndarray:
     """out_proj.weight (d, H*dv) -> Keras output kernel (H, dv, d)."""
     return np.ascontiguousarray(w.T.reshape(heads, -1, w.shape[0]))
+
+
+# -- channels-first <-> channels-last for any rank (GroupNorm on (N, C, ...)) -------------------------
+def channels_first_to_last(x: np.ndarray) -> np.ndarray:
+    """(N, C, d1, ..., dk) -> (N, d1, ..., dk, C) for k >= 1; (N, C) passes through."""
+    return np.ascontiguousarray(np.moveaxis(x, 1, -1)) if x.ndim >= 3 else x
+
+
+def channels_last_to_first(x: np.ndarray) -> np.ndarray:
+    """(N, d1, ..., dk, C) -> (N, C, d1, ..., dk) for k >= 1; (N, C) passes through."""
+    return np.ascontiguousarray(np.moveaxis(x, -1, 1)) if x.ndim >= 3 else x
+
+
+# -- LayerNorm: normalised axes anywhere (scratch, Keras) vs trailing axes only (PyTorch) ------------
+def axes_to_end_permutation(ndim: int, axes: tuple[int, ...]) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """(perm, inverse): ``x.transpose(perm)`` puts ``axes`` (non-negative, in the order given) last,
+    the other axes first in their order; ``.transpose(inverse)`` undoes it."""
+    perm = tuple(a for a in range(ndim) if a not in axes) + tuple(axes)
+    return perm, tuple(int(i) for i in np.argsort(perm))
+
+
+def params_to_sorted_axes(p: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
+    """A LayerNorm gamma/beta laid out in the order of ``axes`` -> the order of the sorted axes (Keras
+    sorts its ``axis`` list and shapes gamma by the sorted axes)."""
+    return np.ascontiguousarray(p.transpose(np.argsort(axes)))
+
+
+def params_from_sorted_axes(p: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
+    """Inverse of ``params_to_sorted_axes``."""
+    return np.ascontiguousarray(p.transpose(np.argsort(np.argsort(axes))))
+
+
+# Embedding tables need no layout change: Keras ``embeddings`` and PyTorch ``weight`` are both
+# (num_embeddings, dim), row i the vector of id i, like scratch's W.
+
+
+# -- convolution variants -------------------------------------------------------------------------
+# Conv1D: scratch / PyTorch (F, C/G, K) on (N, C, L); Keras (K, C/G, F) on (N, L, C).
+# Grouped Conv2D: scratch / PyTorch (F, C/G, KH, KW); Keras (KH, KW, C/G, F): conv_to_keras as is.
+# DepthwiseConv2D: scratch / PyTorch (C*M, 1, KH, KW), output c*M + m; Keras (KH, KW, C, M), same order.
+# Conv2DTranspose: scratch / PyTorch (C, F/G, KH, KW) (in, out/groups); Keras (KH, KW, F, C) (out, in).
+def conv1d_to_keras(W: np.ndarray) -> np.ndarray:
+    """(F, C/G, K) -> (K, C/G, F)."""
+    return np.ascontiguousarray(W.transpose(2, 1, 0))
+
+
+def conv1d_from_keras(K: np.ndarray) -> np.ndarray:
+    """(K, C/G, F) -> (F, C/G, K)."""
+    return np.ascontiguousarray(K.transpose(2, 1, 0))
+
+
+def ncl_to_nlc(x: np.ndarray) -> np.ndarray:
+    """(N, C, L) -> (N, L, C); arrays of other ranks pass through."""
+    return np.ascontiguousarray(x.transpose(0, 2, 1)) if x.ndim == 3 else x
+
+
+def nlc_to_ncl(x: np.ndarray) -> np.ndarray:
+    """(N, L, C) -> (N, C, L); arrays of other ranks pass through."""
+    return np.ascontiguousarray(x.transpose(0, 2, 1)) if x.ndim == 3 else x
+
+
+def depthwise_to_keras(W: np.ndarray, multiplier: int) -> np.ndarray:
+    """(C*M, 1, KH, KW) -> (KH, KW, C, M): output channel c*M + m is Keras's [:, :, c, m]."""
+    cm, _, kh, kw = W.shape
+    return np.ascontiguousarray(W.reshape(cm // multiplier, multiplier, kh, kw).transpose(2, 3, 0, 1))
+
+
+def depthwise_from_keras(K: np.ndarray) -> np.ndarray:
+    """(KH, KW, C, M) -> (C*M, 1, KH, KW)."""
+    kh, kw, c, m = K.shape
+    return np.ascontiguousarray(K.transpose(2, 3, 0, 1).reshape(c * m, 1, kh, kw))
+
+
+def conv_transpose_to_keras(W: np.ndarray) -> np.ndarray:
+    """(C, F, KH, KW) (in, out) -> (KH, KW, F, C) (out, in): the same axis move as ``conv_to_keras``."""
+    return np.ascontiguousarray(W.transpose(2, 3, 1, 0))
+
+
+def conv_transpose_from_keras(K: np.ndarray) -> np.ndarray:
+    """(KH, KW, F, C) -> (C, F, KH, KW)."""
+    return np.ascontiguousarray(K.transpose(3, 2, 0, 1))

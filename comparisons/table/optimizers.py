@@ -98,7 +98,8 @@ def textbook_nesterov_erratum(framework: str, momentum: float) -> Known:
 
 def epsilon(framework: str, family: str, statistic, den_fw, den_scratch, *, fw_form: str, scratch_form: str,
             decay: float = 0.0) -> Known:
-    link = {"Adagrad": "adagrad.py", "RMSprop": "rmsprop.py", "Adam": "adam.py", "AdamW": "adam.py"}[family]
+    link = {"Adagrad": "adagrad.py", "RMSprop": "rmsprop.py", "Adam": "adam.py", "AdamW": "adam.py",
+            "Adamax": "adamax.py"}[family]
     return Known(
         framework=framework, quantities=Q,
         what=f"{FW_NAME[framework]} {family} puts epsilon {fw_form}; this configuration {scratch_form}.",

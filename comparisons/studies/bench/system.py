@@ -7,8 +7,6 @@ sets the thread counts before any numerical library is imported.
 
 from __future__ import annotations
 
-import ctypes
-import glob
 import os
 import platform
 import time
@@ -45,34 +43,24 @@ def cpu_name() -> str:
     return f"{name or platform.processor() or 'unknown'} ({os.cpu_count()} logical cores)"
 
 
-def _openblas() -> ctypes.CDLL | None:
-    """NumPy's bundled OpenBLAS (the scipy-openblas wheel build), if it can be found."""
-    here = Path(np.__file__).resolve().parent.parent
-    for path in sorted(glob.glob(str(here / "numpy.libs" / "libscipy_openblas*"))):
-        try:
-            return ctypes.CDLL(path)
-        except OSError:
-            continue
-    return None
-
-
 def numpy_blas() -> dict[str, str]:
-    """NumPy's BLAS: library, version, the kernel OpenBLAS picked for this CPU, its thread count."""
+    """NumPy's BLAS: library, version, the kernel it picked for this CPU, its thread count (read by
+    threadpoolctl from the loaded library)."""
+    from threadpoolctl import threadpool_info
+
     info = {"library": "unknown", "kernel": "unknown", "threads": "unknown"}
     try:
         blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
         info["library"] = f"{blas.get('name', '?')} {blas.get('version', '')}".strip()
     except Exception:  # noqa: BLE001 - the config layout is not a stable API
         pass
-    lib = _openblas()
-    if lib is not None:
-        for symbol, key, restype in (("scipy_openblas_get_corename64_", "kernel", ctypes.c_char_p),
-                                     ("scipy_openblas_get_num_threads64_", "threads", ctypes.c_int)):
-            fn = getattr(lib, symbol, None)
-            if fn is not None:
-                fn.restype = restype
-                value = fn()
-                info[key] = value.decode() if isinstance(value, bytes) else str(value)
+    numpy_dir = str(Path(np.__file__).resolve().parent.parent)
+    pools = [p for p in threadpool_info() if p.get("user_api") == "blas"]
+    pool = next((p for p in pools if str(p.get("filepath", "")).startswith(numpy_dir + "/numpy")), None) or (
+        pools[0] if pools else None)
+    if pool is not None:
+        info["kernel"] = str(pool.get("architecture") or "unknown")
+        info["threads"] = str(pool.get("num_threads", "unknown"))
     return info
 
 

@@ -18,9 +18,11 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from comparisons.studies.defaults import normact
 from comparisons.studies.defaults import probes as P
 from comparisons.studies.defaults import probes_recurrent as R
 from comparisons.studies.defaults import probes_training as PT
+from comparisons.studies.defaults import probes_variants as PV
 
 
 @dataclass(frozen=True)
@@ -153,6 +155,40 @@ ROWS: list[Default] = [
     Default("SGD", "weight decay (default)", "0 (L2 on weights only when set)", "None", "0",
             _sig("keras.optimizers.SGD", "weight_decay"), _sig("torch.optim.SGD", "weight_decay"),
             "Keras's is decoupled and applies to every variable; PyTorch's is coupled L2"),
+    Default("Adamax", "learning rate (default)", "-", "0.001", "0.002",
+            _sig("keras.optimizers.Adamax", "learning_rate"), _sig("torch.optim.Adamax", "lr")),
+    Default("Adamax", "epsilon (default)", "-", "1e-07", "1e-08", _sig("keras.optimizers.Adamax", "epsilon"),
+            _sig("torch.optim.Adamax", "eps")),
+    Default("Adamax", "where epsilon enters", "-", "added to the norm: m / (u + eps)",
+            "inside the max: u = max(beta_2 * u, |g| + eps)", PV.keras_adamax_eps, PV.torch_adamax_eps,
+            "equal at the first step; with eps = 0 equal always (case adamax/eps-zero/changing-lr)"),
+    Default("Nadam", "learning rate (default)", "-", "0.001", "0.002",
+            _sig("keras.optimizers.Nadam", "learning_rate"), _sig("torch.optim.NAdam", "lr")),
+    Default("Nadam", "epsilon (default)", "-", "1e-07", "1e-08", _sig("keras.optimizers.Nadam", "epsilon"),
+            _sig("torch.optim.NAdam", "eps")),
+    Default("Nadam", "momentum schedule psi in 0.96^(t * psi)", "-", "1 (fixed: 0.96^t)", "0.004",
+            None, _sig("torch.optim.NAdam", "momentum_decay"),
+            "Keras Nadam = torch NAdam(momentum_decay=1.0); the defaults are 2.8e-2 apart after 100 steps"),
+    Default("ClipGradients", "norm clipping factor", "-", "min(c / N, 1) (clipnorm per variable, global_clipnorm)",
+            "min(c / (N + 1e-6), 1) (clip_grad_norm_)", None, None,
+            "torch/nn/utils/clip_grad.py; PyTorch has no per-parameter form: call clip_grad_norm_ per parameter"),
+    Default("ClipGradients", "norm type (default)", "-", "2 (fixed)", "2",
+            None, PV.torch_clip_norm_type),
+    Default("Conv2DTranspose", "kernel layout", "-", "(kh, kw, out, in)", "(in, out / groups, kh, kw)",
+            PV.keras_transpose_kernel_shape, PV.torch_transpose_kernel_shape),
+    Default("Conv2DTranspose", "padding (default)", "-", "valid", "0", _sig("keras.layers.Conv2DTranspose", "padding"),
+            _sig("torch.nn.ConvTranspose2d", "padding")),
+    Default("Conv2DTranspose", "'same', kernel 3, stride 2", "-", "crops (top, bottom) = (0, 1)",
+            "padding=1, output_padding=1 crops (1, 0): shifted one row", None, None,
+            "no PyTorch setting crops (0, 1): padding 0 and an explicit crop (tests/test_conv_variants.py)"),
+    Default("DepthwiseConv2D", "depth multiplier (default)", "-", "1", "out_channels / groups",
+            _sig("keras.layers.DepthwiseConv2D", "depth_multiplier"), None,
+            "PyTorch: nn.Conv2d(C, C * M, k, groups=C); outputs ordered c * M + m on both sides"),
+    Default("GlobalAvgPool2D", "output rank", "-", "2-D", "4-D", PV.keras_global_pool_rank, PV.torch_global_pool_rank,
+            "Keras keepdims=False gives (N, C); PyTorch AdaptiveAvgPool2d(1) gives (N, C, 1, 1)"),
+    Default("GlobalMaxPool2D", "gradient at a tied maximum", "-", "split equally among the maxima",
+            "all to the first maximum", PV.keras_global_max_ties, PV.torch_global_max_ties,
+            "Keras MaxPooling2D picks one cell; Keras's global max (tf.reduce_max) splits"),
     # schedules
     Default("ExponentialDecay", "what a schedule counts", "-", "optimizer updates applied, from 0: schedule(0) for "
             "the first", "scheduler.step() calls, from 0 (step once per epoch or batch, by hand)",
@@ -194,6 +230,8 @@ ROWS: list[Default] = [
     Default("GRU", "reset_after (default)", "-", "True", "- (always after: no reset-before form)",
             _sig("keras.layers.GRU", "reset_after"), None),
 ]
+
+ROWS += normact.rows(Default)  # LayerNorm, GroupNorm, Embedding, activations beyond the book
 
 
 def read(row: Default) -> dict[str, str | None]:
