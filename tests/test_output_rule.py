@@ -16,6 +16,7 @@ import pytest
 
 from comparisons import cli, jobs
 from comparisons.paths import REPORTS, ROOT, output_root, scratch_root
+from comparisons.studies import models
 
 README = ROOT / "README.md"
 
@@ -127,12 +128,13 @@ def test_plain_report_keeps_full_mnist_runs(monkeypatch, tmp_path, missing):
         assert trained == [(name, dtype, tmp_path / "mnist" / "short" / dtype, runner.SHORT[name])]
     trained.clear()
     jobs.BY_NAME["mnist"].run(tmp_path, False, True)  # FULL=1: every recipe, into the full folders
-    assert len(trained) == 8 and all(out.parent == tmp_path / "mnist" and kw == {} for _, _, out, kw in trained)
+    assert len(trained) == 2 * len(models.MODELS)
+    assert all(out.parent == tmp_path / "mnist" and kw == {} for _, _, out, kw in trained)
 
 
 def test_committed_mnist_runs_are_full_recipes():
     from comparisons.studies.mnist import summary
 
     runs = sorted(REPORTS.glob("mnist/float*/*/run.json"))
-    assert len(runs) == 8 and all(summary.is_full_run(p.parent) for p in runs), [
+    assert len(runs) == 2 * len(models.MODELS) and all(summary.is_full_run(p.parent) for p in runs), [
         json.loads(p.read_text())["config"] for p in runs if not summary.is_full_run(p.parent)]
