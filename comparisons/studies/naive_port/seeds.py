@@ -38,6 +38,8 @@ SEED_BUDGET: dict[str, dict] = {
     "twolayer": {"epochs": 3, "train_limit": 20_000, "test_limit": 2_000},
     "simple_convnet": {"epochs": 3, "train_limit": 5_000, "test_limit": 1_000},
     "convnet_same_s2": {"epochs": 3, "train_limit": 5_000, "test_limit": 1_000},
+    "mlp_ln_leaky": {"epochs": 3, "train_limit": 16_000, "test_limit": 2_000},  # as mlp4x32
+    "row_gru": {"epochs": 3, "train_limit": 3_000, "test_limit": 1_000},  # 28 recurrent steps per image
 }
 
 
