@@ -5,7 +5,8 @@ transposed to NHWC once at the model boundary, and the Dense layer after a Flatt
 its rows permuted ((c, h, w) -> (h, w, c), ``layouts.dense_rows_chw_to_hwc``) so that it computes
 the same function. Parameters and gradients are read back in scratch's names and layouts.
 Dropout layers become ``masked_dropout`` layers so that all three implementations apply the same
-mask.
+mask; with ``dropout="own"`` they are each framework's own ``Dropout`` instead, which draws its own
+masks (the benchmark: every implementation pays for its own random numbers).
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ class ModelTwin:
         model: the ``keras.Sequential`` or ``torch.nn.Sequential``.
         params: qualified scratch name -> (variable or parameter, converter to scratch layout).
         buffers: qualified scratch name -> (variable or buffer, converter to scratch layout).
-        dropouts: Dropout layer name -> the masked-dropout layer (set ``.mask`` before a step).
+        dropouts: Dropout layer name -> the masked-dropout layer (set ``.mask`` before a step);
+            empty when the twin was built with the framework's own Dropout.
         to_fw: input converter (NCHW -> NHWC for Keras image models).
     """
 
@@ -49,9 +51,9 @@ class ModelTwin:
             out[k] = conv(np.array(value))
         return out
 
-    def set_masks(self, masks: dict[str, np.ndarray]) -> None:
+    def set_masks(self, masks: dict[str, np.ndarray] | None) -> None:
         for name, layer in self.dropouts.items():
-            layer.mask = masks.get(name)
+            layer.mask = (masks or {}).get(name)
 
 
 def _shapes(model: Sequential, input_shape: tuple[int, ...]) -> list[tuple[int, ...]]:
@@ -64,10 +66,20 @@ def _shapes(model: Sequential, input_shape: tuple[int, ...]) -> list[tuple[int, 
     return shapes
 
 
-def build_keras(model: Sequential, input_shape: tuple[int, ...]) -> ModelTwin:
-    """Keras ``Sequential`` computing the same function as ``model`` on NHWC images."""
+def _check_dropout(dropout: str) -> None:
+    if dropout not in ("masked", "own"):
+        raise ValueError(f"dropout: expected 'masked' or 'own', got {dropout!r}")
+
+
+def build_keras(model: Sequential, input_shape: tuple[int, ...], *, dropout: str = "masked") -> ModelTwin:
+    """Keras ``Sequential`` computing the same function as ``model`` on NHWC images.
+
+    ``dropout``: ``"masked"`` (masks injected with ``set_masks``) or ``"own"`` (``keras.layers.Dropout``,
+    seeded by the layer's position).
+    """
     from reference import frameworks
 
+    _check_dropout(dropout)
     keras = frameworks.keras()
     dtype = model.dtype.name
     shapes = _shapes(model, input_shape)
@@ -76,6 +88,9 @@ def build_keras(model: Sequential, input_shape: tuple[int, ...]) -> ModelTwin:
     after_image_flatten: tuple[int, int, int] | None = None
     for name, layer, shape in zip(model.names, model.layers, shapes, strict=True):
         if isinstance(layer, L.Dropout):
+            if dropout == "own":
+                klayers.append(keras.layers.Dropout(layer.rate, noise_shape=None, seed=len(klayers), dtype=dtype))
+                continue
             klayer = masked_dropout.keras_layer(layer.rate, dtype)
             twin.dropouts[name] = klayer
             klayers.append(klayer)
@@ -99,15 +114,22 @@ def build_keras(model: Sequential, input_shape: tuple[int, ...]) -> ModelTwin:
     return twin
 
 
-def build_torch(model: Sequential, input_shape: tuple[int, ...]) -> ModelTwin:
-    """``torch.nn.Sequential`` computing the same function as ``model`` (NCHW, like scratch)."""
+def build_torch(model: Sequential, input_shape: tuple[int, ...], *, dropout: str = "masked") -> ModelTwin:
+    """``torch.nn.Sequential`` computing the same function as ``model`` (NCHW, like scratch).
+
+    ``dropout``: ``"masked"`` (masks injected with ``set_masks``) or ``"own"`` (``torch.nn.Dropout``).
+    """
     from reference import frameworks
 
+    _check_dropout(dropout)
     nn = frameworks.torch().nn
     shapes = _shapes(model, input_shape)
     twin = ModelTwin("torch", None)
     modules = []
     for name, layer, shape in zip(model.names, model.layers, shapes, strict=True):
+        if isinstance(layer, L.Dropout) and dropout == "own":
+            modules.append(nn.Dropout(p=layer.rate, inplace=False))
+            continue
         if isinstance(layer, L.Dropout):
             module = masked_dropout.torch_module(layer.rate)
             twin.dropouts[name] = module

@@ -121,3 +121,25 @@ def test_framework_dropout_replaces_the_masked_one():
     runner = impls.TorchImpl(models.build("mlp4x128_bn_dropout", dtype="float32"), data, 8, 0.01)
     assert sum(isinstance(m, torch.nn.Dropout) for m in runner.model) == 4
     runner.train(2)  # would raise if a masked dropout without a mask were left
+
+
+def test_scratch_and_torch_are_timed_on_the_lockstep_trainer():
+    from comparisons.studies.trainer import impls as trainer
+
+    rng = np.random.default_rng(0)
+    data = tuple((rng.random((16, 784)).astype("float32"), rng.integers(0, 10, 16)) for _ in range(2))
+    assert isinstance(impls.ScratchImpl(models.build("mlp4x32", dtype="float32"), data, 8, 0.1).impl,
+                      trainer.ScratchImpl)
+    assert isinstance(impls.TorchImpl(models.build("mlp4x32", dtype="float32"), data, 8, 0.1).impl, trainer.TorchImpl)
+
+
+def test_keras_twin_with_its_own_dropout_has_no_masks_to_set():
+    import keras
+
+    from reference.model_twin import build_keras
+
+    twin = build_keras(models.build("mlp4x128_bn_dropout", dtype="float32"), (784,), dropout="own")
+    assert twin.dropouts == {}
+    assert sum(isinstance(layer, keras.layers.Dropout) for layer in twin.model.layers) == 4
+    with pytest.raises(ValueError, match="dropout: expected 'masked' or 'own'"):
+        build_keras(models.build("mlp4x32", dtype="float32"), (784,), dropout="framework")

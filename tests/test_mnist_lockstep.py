@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 
 from comparisons.studies import models
-from comparisons.studies.mnist import lockstep
 from comparisons.studies.mnist.outputs import divergence, load_record
 from comparisons.studies.mnist.runner import build_impls, load, train
+from comparisons.studies.trainer import lockstep
 
 # float64: every implementation computes the same sums in a different order; after a few dozen
 # steps the pre-update losses agree to ~1e-13 at worst (AdaGrad's first step divides by |g| + 1e-7

@@ -7,8 +7,8 @@ import pytest
 
 from comparisons.studies import models
 from comparisons.studies.mnist import sensitivity
-from comparisons.studies.mnist.lockstep import RunConfig
 from comparisons.studies.mnist.runner import load
+from comparisons.studies.trainer.lockstep import RunConfig
 
 
 @pytest.fixture(scope="module")

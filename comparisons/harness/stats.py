@@ -1,20 +1,14 @@
-"""Two-sample statistics in NumPy: Kolmogorov-Smirnov, moment z-tests, and checks against a law
-(``comparisons.table.laws``).
+"""Two-sample statistics: Kolmogorov-Smirnov (``scipy.stats``), moment z-tests, and checks against a
+law (``comparisons.table.laws``).
 
 Used to compare random initializers by distribution: two samples (scratch, framework) drawn with
 different generators can only be compared as samples of a law.
 
-Kolmogorov-Smirnov (two-sided, two samples of sizes n and m)::
-
-    D = sup_x |F_n(x) - G_m(x)|                  (empirical CDFs, ties handled by evaluating both
-                                                  CDFs at every observed value, side="right")
-    p = Q_KS(sqrt(n m / (n + m)) * D)            (asymptotic, n, m -> infinity)
-    Q_KS(l) = 2 sum_{j>=1} (-1)^(j-1) exp(-2 j^2 l^2)                 for l >= 1.18
-            = 1 - sqrt(2 pi) / l sum_{j>=1} exp(-(2j-1)^2 pi^2 / (8 l^2))  for l < 1.18
-
-(the second form is the Jacobi theta transform of the first, which converges slowly for small l;
-Kolmogorov 1933, Smirnov 1948; Numerical Recipes 14.3). Without Stephens' small-sample correction,
-so at small n the p-value is slightly conservative.
+Kolmogorov-Smirnov (two-sided, two samples of sizes n and m): ``scipy.stats.ks_2samp`` with
+``method="asymp"``, i.e. D = sup_x |F_n(x) - G_m(x)| and p = Q_KS(sqrt(n m / (n + m)) * D), Q_KS the
+survival function of the Kolmogorov distribution (``scipy.stats.kstwobign``; Kolmogorov 1933,
+Smirnov 1948). The asymptotic p-value keeps the limit ``D_alpha`` a closed form of the sample sizes,
+so a check reads as "D <= D_alpha".
 
 Moment z-tests: for independent samples a (size n) and b (size m),
 ``z_mean = (mean_a - mean_b) / sqrt(var_a / n + var_b / m)``. For the variance, the sample variance
@@ -31,11 +25,9 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import stats as sps
 
 from comparisons.table.laws import Law
-
-_SWITCH = 1.18  # below it the theta-function form of Q_KS converges in a few terms
-_TERMS = 100
 
 
 @dataclass(frozen=True)
@@ -53,26 +45,25 @@ class KSResult:
 
 def kolmogorov_sf(lam: float) -> float:
     """Q_KS(lam) = P(K > lam) for the Kolmogorov distribution K (the limit law of sqrt(n) D)."""
-    if not lam > 0:
-        return 1.0
-    j = np.arange(1, _TERMS + 1, dtype=np.float64)
-    if lam < _SWITCH:
-        cdf = math.sqrt(2 * math.pi) / lam * float(np.exp(-((2 * j - 1) ** 2) * math.pi**2 / (8 * lam**2)).sum())
-        return float(min(1.0, max(0.0, 1.0 - cdf)))
-    terms = 2.0 * (-1.0) ** (j - 1) * np.exp(-2.0 * j**2 * lam**2)
-    return float(min(1.0, max(0.0, terms.sum())))
+    return float(sps.kstwobign.sf(lam))
 
 
 @functools.cache
 def kolmogorov_isf(alpha: float) -> float:
-    """The lam with Q_KS(lam) = alpha (bisection; e.g. 1.3581 for 0.05, 1.9495 for 1e-3)."""
+    """The lam with Q_KS(lam) = alpha (e.g. 1.3581 for 0.05, 1.9495 for 1e-3)."""
     if not 0 < alpha < 1:
         raise ValueError(f"alpha: expected a number in (0, 1), got {alpha!r}")
-    lo, hi = 0.05, 20.0
-    for _ in range(80):
-        mid = 0.5 * (lo + hi)
-        lo, hi = (mid, hi) if kolmogorov_sf(mid) > alpha else (lo, mid)
-    return 0.5 * (lo + hi)
+    return float(sps.kstwobign.isf(alpha))
+
+
+def distribution(law: Law):
+    """The law as a frozen ``scipy.stats`` distribution (``cdf``, ``sf``, ``ppf``)."""
+    if law.kind == "uniform":
+        return sps.uniform(loc=law.low, scale=law.high - law.low)
+    if law.kind == "normal":
+        return sps.norm(loc=law.mean, scale=law.std)
+    a, b = (law.low - law.mean) / law.std, (law.high - law.mean) / law.std
+    return sps.truncnorm(a, b, loc=law.mean, scale=law.std)
 
 
 def _sample(x: np.ndarray, name: str) -> np.ndarray:
@@ -84,14 +75,9 @@ def _sample(x: np.ndarray, name: str) -> np.ndarray:
 
 def ks_2samp(a: np.ndarray, b: np.ndarray) -> KSResult:
     """Two-sided two-sample Kolmogorov-Smirnov test with the asymptotic p-value."""
-    a, b = np.sort(_sample(a, "a")), np.sort(_sample(b, "b"))
-    d = 0.0
-    for points in (a, b):  # both empirical CDFs at every observed value (sorted keys: fast search)
-        cdf_a = np.searchsorted(a, points, side="right") / a.size
-        cdf_b = np.searchsorted(b, points, side="right") / b.size
-        d = max(d, float(np.abs(cdf_a - cdf_b).max()))
-    res = KSResult(d, 1.0, a.size, b.size)
-    return KSResult(d, kolmogorov_sf(res.lam), a.size, b.size)
+    a, b = _sample(a, "a"), _sample(b, "b")
+    r = sps.ks_2samp(a, b, alternative="two-sided", method="asymp")
+    return KSResult(float(r.statistic), float(r.pvalue), a.size, b.size)
 
 
 def mean_z(a: np.ndarray, b: np.ndarray) -> float:
@@ -162,12 +148,13 @@ def _end_score(law: Law, x: np.ndarray, side: str, edge_mass: float, rounding: f
     """(score, the law's probability beyond the extreme) of one end of one sample; see ``check_bounds``."""
     high = side == "high"
     bound, extreme = (law.high, float(x.max())) if high else (law.low, float(x.min()))
+    dist = distribution(law)
     if math.isfinite(bound):
         beyond = (extreme - bound) if high else (bound - extreme)  # > 0: outside the support
         if beyond > rounding * max(abs(law.low), abs(law.high)):
-            width = abs(bound - law.quantile(1.0 - edge_mass / x.size if high else edge_mass / x.size))
+            width = abs(bound - float(dist.ppf(1.0 - edge_mass / x.size if high else edge_mass / x.size)))
             return 1.0 + beyond / width, 0.0
-    tail = law.sf(extreme) if high else law.cdf(extreme)
+    tail = float(dist.sf(extreme) if high else dist.cdf(extreme))
     return x.size * tail / edge_mass, tail
 
 

@@ -1,25 +1,13 @@
 """The laws of initial weights that the initializer cases state: uniform, normal, truncated normal.
 
-A ``Law`` is data with its CDF, survival function and quantiles; ``comparisons.harness.stats``
-tests samples against it.
+A ``Law`` is data; ``comparisons.harness.stats.distribution`` gives its SciPy distribution (CDF,
+survival function, quantiles) and tests samples against it.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-
-
-def normal_cdf(x: float) -> float:
-    """Phi(x), the standard normal CDF."""
-    return 0.5 * math.erfc(-x / math.sqrt(2.0))
-
-
-def _invert(cdf, p: float, lo: float, hi: float) -> float:
-    for _ in range(120):  # halves [lo, hi] down to rounding
-        mid = 0.5 * (lo + hi)
-        lo, hi = (mid, hi) if cdf(mid) < p else (lo, mid)
-    return 0.5 * (lo + hi)
 
 
 @dataclass(frozen=True)
@@ -55,33 +43,6 @@ class Law:
     @classmethod
     def truncated(cls, mean: float, std: float, low: float, high: float) -> Law:
         return cls("truncated_normal", low=low, high=high, mean=mean, std=std)
-
-    def cdf(self, x: float) -> float:
-        if self.kind == "uniform":
-            return min(1.0, max(0.0, (x - self.low) / (self.high - self.low)))
-        phi = normal_cdf((min(max(x, self.low), self.high) - self.mean) / self.std)
-        if self.kind == "normal":
-            return phi
-        lo, hi = normal_cdf((self.low - self.mean) / self.std), normal_cdf((self.high - self.mean) / self.std)
-        return (phi - lo) / (hi - lo)
-
-    def sf(self, x: float) -> float:
-        """1 - cdf(x), without the cancellation in the upper tail."""
-        if self.kind == "uniform":
-            return min(1.0, max(0.0, (self.high - x) / (self.high - self.low)))
-        q = 0.5 * math.erfc((min(max(x, self.low), self.high) - self.mean) / (self.std * math.sqrt(2.0)))
-        if self.kind == "normal":
-            return q
-        qa, qb = (0.5 * math.erfc((v - self.mean) / (self.std * math.sqrt(2.0))) for v in (self.low, self.high))
-        return (q - qb) / (qa - qb)
-
-    def quantile(self, p: float) -> float:
-        """x with cdf(x) = p (bisection on the support, or on mean +- 40 std for the normal)."""
-        if not 0 < p < 1:
-            raise ValueError(f"p: expected a probability in (0, 1), got {p!r}")
-        lo = self.low if math.isfinite(self.low) else self.mean - 40 * self.std
-        hi = self.high if math.isfinite(self.high) else self.mean + 40 * self.std
-        return _invert(self.cdf, p, lo, hi)
 
     def describe(self) -> str:
         if self.kind == "uniform":

@@ -9,25 +9,27 @@ weights through ``reference.model_twin``) with plain SGD at the same learning ra
 cross-entropy on logits (the Keras and PyTorch losses from the reference builders, as in the
 parity run), and the recipe's batch size:
 
-* ``scratch``: ``Sequential.forward`` / ``backward(need_dx=False)`` and ``p -= lr * g``;
-* ``torch``: the usual ``zero_grad`` / ``loss.backward()`` / ``torch.optim.SGD.step`` loop;
+* ``scratch`` and ``torch``: the lock-step trainer's own step (``studies.trainer.impls``), as the
+  MNIST runs train: ``Sequential.forward`` / ``backward(need_dx=False)`` / ``optimizers.SGD.step``,
+  and PyTorch's usual ``zero_grad`` / ``loss.backward()`` / ``torch.optim.SGD.step`` loop;
 * ``keras_fit``: ``model.fit`` on the batches of one call (its per-call set-up included);
 * ``keras_loop``: a ``tf.function`` train step (``GradientTape``, ``optimizer.apply``), the
-  custom loop of the Keras guides.
+  custom loop of the Keras guides. The trainer's Keras step applies the update in a second
+  compiled call and reads the parameters back each step (the lock-step comparison needs them):
+  the benchmark times what a Keras user runs instead.
 
-Dropout: the twins' masked-dropout layers (which apply a mask drawn in NumPy, for lock-step
-parity runs) are replaced by each framework's own ``Dropout``, which draws its own masks, as
-scratch's ``Dropout`` does: every implementation pays for its own random numbers.
+Dropout: the twins are built with each framework's own ``Dropout`` (``dropout="own"``), which draws
+its own masks, as scratch's ``Dropout`` does: every implementation pays for its own random numbers.
 """
 
 from __future__ import annotations
 
 import time
 
-import numpy as np
-
 from comparisons.studies import models
-from reference import keras_losses, torch_losses
+from comparisons.studies.trainer import impls as trainer
+from reference import keras_losses
+from scratch import optimizers as O
 from scratch.losses import SoftmaxCrossEntropy
 
 EVAL_BATCH = 1000  # test images per forward pass when evaluating (bounded memory)
@@ -57,89 +59,54 @@ class _Batches:
         return out
 
 
-class ScratchImpl:
-    def __init__(self, model, data, batch: int, lr: float) -> None:
+def _sgd() -> O.SGD:
+    """Plain SGD, every hyperparameter explicit; the learning rate is passed at each step."""
+    return O.SGD(momentum=0.0, nesterov=False, momentum_form="keras", dampening=0.0, weight_decay=0.0)
+
+
+class _TrainerTimer:
+    """Times a lock-step trainer implementation (``studies.trainer.impls``) on consecutive batches."""
+
+    def __init__(self, impl, data, batch: int, lr: float) -> None:
         (self.x, self.t), (self.xt, self.tt) = data
-        self.model, self.loss = model, SoftmaxCrossEntropy()
-        self.lr = model.dtype.type(lr)
+        self.impl, self.lr = impl, lr
         self.batches = _Batches(len(self.x), batch)
 
-    def step(self, x: np.ndarray, t: np.ndarray) -> None:
-        self.loss.forward(self.model.forward(x, training=True), t)
-        self.model.backward(self.loss.backward(), need_dx=False)
-        for layer in self.model.layers:
-            for key, p in layer.params.items():
-                p -= self.lr * layer.grads[key]
-
     def train(self, iterations: int) -> float:
         bounds = self.batches.take(iterations)
         start = time.perf_counter()
         for a, b in bounds:
-            self.step(self.x[a:b], self.t[a:b])
+            self.impl.step(self.x[a:b], self.t[a:b], self.lr, None)
         return time.perf_counter() - start
 
     def evaluate(self) -> tuple[float, float]:
         start = time.perf_counter()
-        correct = 0
-        for a in range(0, len(self.xt), EVAL_BATCH):
-            logits = self.model.forward(self.xt[a:a + EVAL_BATCH], training=False)
-            correct += int((logits.argmax(axis=1) == self.tt[a:a + EVAL_BATCH]).sum())
-        return time.perf_counter() - start, correct / len(self.xt)
+        _, accuracy = self.impl.evaluate(self.xt, self.tt)
+        return time.perf_counter() - start, accuracy
 
 
-class TorchImpl:
+class ScratchImpl(_TrainerTimer):
     def __init__(self, model, data, batch: int, lr: float) -> None:
-        import torch
+        super().__init__(trainer.ScratchImpl(model, _sgd()), data, batch, lr)
+        self.model = model
 
+
+class TorchImpl(_TrainerTimer):
+    def __init__(self, model, data, batch: int, lr: float) -> None:
         from reference.model_twin import build_torch
 
-        (x, t), (xt, tt) = data
-        twin = build_torch(model, x.shape[1:])
-        modules = [torch.nn.Dropout(p=m.rate, inplace=False) if m in twin.dropouts.values() else m
-                   for m in twin.model]
-        self.torch, self.model = torch, torch.nn.Sequential(*modules)
-        self.x, self.t = torch.from_numpy(x), torch.from_numpy(t.astype(np.int64))
-        self.xt, self.tt = torch.from_numpy(xt), torch.from_numpy(tt.astype(np.int64))
-        self.loss = torch_losses.loss_fn(SoftmaxCrossEntropy(), 1, model.dtype.name)[0]  # the parity run's twin
-        self.opt = torch.optim.SGD(self.model.parameters(), lr=lr, momentum=0.0, dampening=0.0, weight_decay=0.0,
-                                   nesterov=False, maximize=False, foreach=None, differentiable=False, fused=None)
-        self.batches = _Batches(len(x), batch)
-
-    def train(self, iterations: int) -> float:
-        bounds = self.batches.take(iterations)
-        self.model.train(True)
-        start = time.perf_counter()
-        for a, b in bounds:
-            self.opt.zero_grad(set_to_none=True)
-            self.loss(self.model(self.x[a:b]), self.t[a:b]).backward()
-            self.opt.step()
-        return time.perf_counter() - start
-
-    def evaluate(self) -> tuple[float, float]:
-        self.model.train(False)
-        start = time.perf_counter()
-        correct = 0
-        with self.torch.inference_mode():
-            for a in range(0, len(self.xt), EVAL_BATCH):
-                logits = self.model(self.xt[a:a + EVAL_BATCH])
-                correct += int((logits.argmax(dim=1) == self.tt[a:a + EVAL_BATCH]).sum())
-        seconds = time.perf_counter() - start
-        self.model.train(True)
-        return seconds, correct / len(self.xt)
+        twin = build_torch(model, data[0][0].shape[1:], dropout="own")
+        driver = trainer.TorchDriver(_sgd(), twin, model.dtype.name)
+        super().__init__(trainer.TorchImpl(twin, driver), data, batch, lr)
+        self.model = twin.model
 
 
-def _keras_model(model, x_shape, dtype):
+def _keras_model(model, x_shape):
     """The Keras twin with the framework's own Dropout layers; (keras model, NCHW->fw converter)."""
-    import keras
-
     from reference.model_twin import build_keras
 
-    twin = build_keras(model, x_shape)
-    masked = {id(layer): layer.rate for layer in twin.dropouts.values()}
-    layers = [keras.layers.Dropout(masked[id(layer)], noise_shape=None, seed=i, dtype=dtype)
-              if id(layer) in masked else layer for i, layer in enumerate(twin.model.layers)]
-    fw_shape = twin.to_fw(np.zeros((1, *x_shape), dtype=dtype)).shape[1:]
-    return keras.Sequential([keras.Input(shape=fw_shape, dtype=dtype), *layers]), twin.to_fw
+    twin = build_keras(model, x_shape, dropout="own")
+    return twin.model, twin.to_fw
 
 
 def _keras_parts(lr: float, dtype: str):
@@ -155,7 +122,7 @@ class KerasFitImpl:
     def __init__(self, model, data, batch: int, lr: float) -> None:
         (x, t), (xt, tt) = data
         dtype = model.dtype.name
-        self.model, to_fw = _keras_model(model, x.shape[1:], dtype)
+        self.model, to_fw = _keras_model(model, x.shape[1:])
         self.x, self.t, self.xt, self.tt = to_fw(x), t, to_fw(xt), tt
         optimizer, loss = _keras_parts(lr, dtype)
         self.model.compile(optimizer=optimizer, loss=loss, metrics=None, jit_compile=False, steps_per_execution=1,
@@ -186,7 +153,7 @@ class KerasLoopImpl:
 
         (x, t), (xt, tt) = data
         dtype = model.dtype.name
-        self.model, to_fw = _keras_model(model, x.shape[1:], dtype)
+        self.model, to_fw = _keras_model(model, x.shape[1:])
         self.x, self.t, self.xt, self.tt = to_fw(x), t, to_fw(xt), tt
         self.optimizer, self.loss = _keras_parts(lr, dtype)
         self.optimizer.build(self.model.trainable_variables)

@@ -11,8 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from comparisons.studies.models import ModelSpec, Recipe
-from reference import keras_optimizers, torch_optimizers
-from reference.model_twin import ModelTwin
 from scratch import optimizers as O
 from scratch.schedules import WarmupCosineEpochs
 
@@ -70,40 +68,6 @@ def scratch_optimizer(recipe: Recipe) -> O.Optimizer:
     if recipe.optimizer == "adam":
         return O.Adam(beta_1=0.9, beta_2=0.999, eps=1e-7, eps_placement="hat", amsgrad=False, weight_decay=0.0)
     raise ValueError(f"optimizer: no recipe optimizer {recipe.optimizer!r}")
-
-
-class KerasDriver:
-    """Applies gradients from a GradientTape to the model's variables with the Keras optimizer."""
-
-    def __init__(self, opt: O.Optimizer, twin: ModelTwin, dtype: str) -> None:
-        self.names = list(twin.params)
-        variables = {n: twin.params[n][0] for n in self.names}
-        self.twin = keras_optimizers.build(opt, None, dtype, variables=variables)
-
-    def apply(self, grads, lr: float) -> None:
-        self.twin.step(dict(zip(self.names, grads, strict=True)), lr)
-
-
-class TorchDriver:
-    """Steps a ``torch.optim`` optimizer on the module's parameters after ``backward()``."""
-
-    def __init__(self, opt: O.Optimizer, twin: ModelTwin, dtype: str) -> None:
-        tensors = {n: p for n, (p, _) in twin.params.items()}
-        self.twin = torch_optimizers.build(opt, None, dtype, tensors=tensors)
-
-    def zero_grad(self) -> None:
-        self.twin.zero_grad()
-
-    def apply(self, grads, lr: float) -> None:
-        self.twin.step(None, lr)
-
-
-def keras_driver(opt: O.Optimizer, twin: ModelTwin, dtype: str) -> KerasDriver:
-    return KerasDriver(opt, twin, dtype)
-
-
-def torch_driver(opt: O.Optimizer, twin: ModelTwin, dtype: str) -> TorchDriver:
-    return TorchDriver(opt, twin, dtype)
 
 
 def lr_function(spec: ModelSpec, n_train: int) -> Callable[[int, int], float]:

@@ -20,7 +20,7 @@ import pandas as pd  # noqa: E402
 
 from comparisons.report import files as io  # noqa: E402
 from comparisons.report.document import Document  # noqa: E402
-from comparisons.studies.mnist.lockstep import RunConfig, RunRecord  # noqa: E402
+from comparisons.studies.trainer.lockstep import RunConfig, RunRecord  # noqa: E402
 
 #: "first step above": float64 runs against the 1e-8 lock-step criterion; float32 runs against
 #: 1e-4, about a thousand float32 roundings, past which two runs no longer follow each other.

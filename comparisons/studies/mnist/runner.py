@@ -11,9 +11,9 @@ import numpy as np
 
 from comparisons.studies import models
 from comparisons.studies.mnist import optim
-from comparisons.studies.mnist.lockstep import IMPLS, RunConfig, RunRecord, run
 from comparisons.studies.mnist.outputs import write_all, write_csvs
-from comparisons.studies.trainer import KerasImpl, ScratchImpl, TorchImpl
+from comparisons.studies.trainer.impls import KerasDriver, KerasImpl, ScratchImpl, TorchDriver, TorchImpl
+from comparisons.studies.trainer.lockstep import IMPLS, RunConfig, RunRecord, run
 from reference import frameworks
 
 #: ``make report`` default: a short version of every model (a few minutes in total on 2 cores).
@@ -61,9 +61,9 @@ def build_impls(spec: models.ModelSpec, config: RunConfig) -> dict:
     # scratch always runs: it is the reference the others are compared with, and it draws the weights.
     impls["scratch"] = ScratchImpl(model, scratch_opt)
     for fw, build_twin, make_impl in (
-        ("keras", build_keras, lambda twin, opt: KerasImpl(twin, optim.keras_driver(opt, twin, config.dtype),
+        ("keras", build_keras, lambda twin, opt: KerasImpl(twin, KerasDriver(opt, twin, config.dtype),
                                                            config.dtype)),
-        ("torch", build_torch, lambda twin, opt: TorchImpl(twin, optim.torch_driver(opt, twin, config.dtype))),
+        ("torch", build_torch, lambda twin, opt: TorchImpl(twin, TorchDriver(opt, twin, config.dtype))),
     ):
         if fw not in config.impls:
             continue

@@ -29,8 +29,8 @@ import pandas as pd
 from comparisons.progress import Progress
 from comparisons.studies import models
 from comparisons.studies.mnist import optim
-from comparisons.studies.mnist.lockstep import RunConfig, batches, dropout_shapes
-from comparisons.studies.trainer import ScratchImpl
+from comparisons.studies.trainer.impls import ScratchImpl
+from comparisons.studies.trainer.lockstep import RunConfig, batches, dropout_shapes
 from scratch.layers import ReLU
 
 LEVELS = (1e-14, 1e-10, 1e-7, 1e-5)  # relative perturbation of every initial weight
@@ -76,7 +76,7 @@ def run(name: str, data, *, steps: int, levels=LEVELS, seeds: int = SEEDS, progr
     relus = [n for n, layer in zip(ref.model.names, ref.model.layers, strict=True) if isinstance(layer, ReLU)]
     shapes = dropout_shapes(spec, ref.model)
     rate = {n: ref.model.layer(n).rate for n in shapes}
-    masks_rng = np.random.default_rng([0, 2])  # as comparisons.studies.mnist.lockstep.run with seed 0
+    masks_rng = np.random.default_rng([0, 2])  # as comparisons.studies.trainer.lockstep.run with seed 0
     steps_per_epoch = -(-len(x64) // spec.recipe.batch_size)
     lr_at = optim.lr_function(spec, len(x64))
     rows = []

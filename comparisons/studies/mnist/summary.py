@@ -8,9 +8,9 @@ import pandas as pd
 
 from comparisons.report.document import Document
 from comparisons.studies import models
-from comparisons.studies.mnist.lockstep import RunRecord
 from comparisons.studies.mnist.outputs import divergence, load_record
 from comparisons.studies.mnist.runner import full_epochs
+from comparisons.studies.trainer.lockstep import RunRecord
 
 FULL_TRAIN = 60_000  # MNIST training images
 

@@ -1,7 +1,7 @@
 """What a naive port costs: each MNIST model trained in lock-step as the exact equivalent and with
 one framework default left in place of the converted setting, one setting at a time.
 
-For every model spec, one lock-step run (``comparisons.studies.mnist.lockstep.run``: the same batches,
+For every model spec, one lock-step run (``comparisons.studies.trainer.lockstep.run``: the same batches,
 dropout masks and learning rates for all) holds scratch, the exact Keras and PyTorch ports
 (``runner.build_impls``) and one more framework implementation per applicable naive setting,
 built from a modified copy of the scratch model (or a post-edited twin):
@@ -30,8 +30,8 @@ import numpy as np
 
 from comparisons.studies import models
 from comparisons.studies.mnist import optim
-from comparisons.studies.mnist.lockstep import RunConfig
-from comparisons.studies.trainer import KerasImpl, TorchImpl
+from comparisons.studies.trainer.impls import KerasDriver, KerasImpl, TorchDriver, TorchImpl
+from comparisons.studies.trainer.lockstep import RunConfig
 from reference import frameworks
 from scratch import initializers
 from scratch import layers as L
@@ -198,9 +198,9 @@ def _impl(framework: str, model: Sequential, spec: models.ModelSpec, dtype: str,
 
     if framework == "keras":
         twin = build_keras(model, spec.input_shape)
-        return twin, KerasImpl(twin, optim.keras_driver(opt, twin, dtype), dtype)
+        return twin, KerasImpl(twin, KerasDriver(opt, twin, dtype), dtype)
     twin = build_torch(model, spec.input_shape)
-    return twin, TorchImpl(twin, optim.torch_driver(opt, twin, dtype))
+    return twin, TorchImpl(twin, TorchDriver(opt, twin, dtype))
 
 
 def naive_impl(key: str, framework: str, spec: models.ModelSpec, config: RunConfig):
@@ -232,7 +232,7 @@ def naive_impl(key: str, framework: str, spec: models.ModelSpec, config: RunConf
 
 def control_impl(spec: models.ModelSpec, config: RunConfig):
     """Scratch from another seed's initial weights (the spec's law): the scale of run-to-run noise."""
-    from comparisons.studies.trainer import ScratchImpl
+    from comparisons.studies.trainer.impls import ScratchImpl
 
     model = spec.build(np.random.default_rng(config.seed + 1), config.dtype)
     return ScratchImpl(model, optim.scratch_optimizer(spec.recipe))

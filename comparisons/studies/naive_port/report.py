@@ -16,9 +16,9 @@ from comparisons.paths import REPORTS
 from comparisons.report import files as io  # noqa: E402
 from comparisons.report.document import Page  # noqa: E402
 from comparisons.studies.mnist import optim  # noqa: E402
-from comparisons.studies.mnist.lockstep import RunRecord, run  # noqa: E402
 from comparisons.studies.mnist.runner import build_impls, load  # noqa: E402
 from comparisons.studies.naive_port.port import BUDGET, BY_KEY, LOSS_GAP, SPECS, VARIANT, naive_impls, run_config  # noqa: E402
+from comparisons.studies.trainer.lockstep import RunRecord, run  # noqa: E402
 from reference import frameworks  # noqa: E402
 
 NAMES = {"keras": "Keras", "torch": "PyTorch"}

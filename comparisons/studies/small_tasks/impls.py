@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from comparisons.studies.small_tasks.data import class_labels
-from comparisons.studies.trainer import KerasImpl, ScratchImpl, TorchImpl
+from comparisons.studies.trainer.impls import KerasImpl, ScratchImpl, TorchImpl
 from reference import frameworks, torch_losses
 from reference.model_twin import ModelTwin
 from scratch import losses as S

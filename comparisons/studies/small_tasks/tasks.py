@@ -13,7 +13,7 @@ moons        2-3-2, tanh hidden    softmax cross-entropy         SGD Nesterov mo
 
 Weights: Glorot-uniform kernels and zero biases drawn by scratch from ``default_rng(seed)``; the
 Keras and PyTorch twins receive copies. Mini-batches: each epoch a permutation of the training set
-from ``default_rng([seed, 1])`` cut into disjoint batches (``comparisons.studies.mnist.lockstep.batches``).
+from ``default_rng([seed, 1])`` cut into disjoint batches (``comparisons.studies.trainer.lockstep.batches``).
 The learning rate is constant, so the Keras and PyTorch momentum forms give the same trajectory
 (``scratch.optimizers.sgd_update``); the scratch optimizer uses the Keras form.
 

@@ -21,11 +21,11 @@ import numpy as np
 import pandas as pd
 
 from comparisons.progress import Progress
-from comparisons.studies.mnist import optim
-from comparisons.studies.mnist.lockstep import batches
 from comparisons.studies.small_tasks import tasks as T
 from comparisons.studies.small_tasks.data import Data
 from comparisons.studies.small_tasks.impls import KerasTaskImpl, ScratchTaskImpl, TorchTaskImpl
+from comparisons.studies.trainer.impls import KerasDriver, TorchDriver
+from comparisons.studies.trainer.lockstep import batches
 from reference import frameworks
 
 IMPLS = ("scratch", "keras", "torch")
@@ -70,8 +70,8 @@ def build_impls(task: T.Task, dtype: str) -> dict:
     input_shape = (task.sizes[0],)
     impls = {"scratch": ScratchTaskImpl(model, opt, task.loss())}
     keras_twin, torch_twin = build_keras(model, input_shape), build_torch(model, input_shape)
-    impls["keras"] = KerasTaskImpl(keras_twin, optim.keras_driver(opt, keras_twin, dtype), dtype, task.loss())
-    impls["torch"] = TorchTaskImpl(torch_twin, optim.torch_driver(opt, torch_twin, dtype), task.loss())
+    impls["keras"] = KerasTaskImpl(keras_twin, KerasDriver(opt, keras_twin, dtype), dtype, task.loss())
+    impls["torch"] = TorchTaskImpl(torch_twin, TorchDriver(opt, torch_twin, dtype), task.loss())
     return impls
 
 

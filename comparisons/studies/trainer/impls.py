@@ -1,5 +1,5 @@
-"""The lock-step trainer: scratch, Keras and PyTorch behind one small interface, shared by the MNIST
-runs (``studies.mnist``), the small tasks (``studies.small_tasks``) and the naive port.
+"""Scratch, Keras and PyTorch behind one small interface, shared by the MNIST runs
+(``studies.mnist``), the small tasks (``studies.small_tasks``), the naive port and the benchmark.
 
 ``step(x, t, lr, masks) -> loss`` runs one training update and returns the loss computed before
 it (as Keras's ``train_on_batch`` reports); ``evaluate(x, t)`` returns (mean loss, accuracy) in
@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from reference import frameworks, keras_losses, torch_losses
+from reference import frameworks, keras_losses, keras_optimizers, torch_losses, torch_optimizers
 from reference.model_twin import ModelTwin
+from scratch import optimizers as O
 from scratch.losses import SoftmaxCrossEntropy
 from scratch.model import Sequential
 
@@ -138,3 +139,30 @@ class TorchImpl:
 
     def params(self) -> dict[str, np.ndarray]:
         return self.twin.read("params")
+
+
+class KerasDriver:
+    """Applies gradients from a GradientTape to the model's variables with the Keras optimizer."""
+
+    def __init__(self, opt: O.Optimizer, twin: ModelTwin, dtype: str) -> None:
+        self.names = list(twin.params)
+        variables = {n: twin.params[n][0] for n in self.names}
+        self.twin = keras_optimizers.build(opt, None, dtype, variables=variables)
+
+    def apply(self, grads, lr: float) -> None:
+        self.twin.step(dict(zip(self.names, grads, strict=True)), lr)
+
+
+class TorchDriver:
+    """Steps a ``torch.optim`` optimizer on the module's parameters after ``backward()``."""
+
+    def __init__(self, opt: O.Optimizer, twin: ModelTwin, dtype: str) -> None:
+        tensors = {n: p for n, (p, _) in twin.params.items()}
+        self.twin = torch_optimizers.build(opt, None, dtype, tensors=tensors)
+
+    def zero_grad(self) -> None:
+        self.twin.zero_grad()
+
+    def apply(self, grads, lr: float) -> None:
+        self.twin.step(None, lr)
+
