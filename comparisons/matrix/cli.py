@@ -9,7 +9,7 @@ from pathlib import Path
 from comparisons.argtypes import csv_choices
 from comparisons.paths import REPORTS
 from comparisons.studies import models
-from comparisons.studies.mnist.lockstep import IMPLS
+from comparisons.studies.trainer.lockstep import IMPLS
 
 DEFAULT_OUT = REPORTS / "matrix"
 

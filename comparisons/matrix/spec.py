@@ -18,8 +18,8 @@ from pathlib import Path
 
 from comparisons.paths import REPORTS
 from comparisons.studies import models
-from comparisons.studies.mnist.lockstep import IMPLS, RunConfig
 from comparisons.studies.mnist.runner import SHORT, full_epochs
+from comparisons.studies.trainer.lockstep import IMPLS, RunConfig
 
 FULL_TRAIN = 60_000  # MNIST training images
 DTYPES = ("float64", "float32")
