@@ -125,10 +125,6 @@ def cmd_matrix(args) -> int:
             print(f"{cell.key:<36} {cell.epochs:g} epoch(s)  {state}{': ' + detail if detail else ''}")
         print(f"{len(cells)} cells into {out}")
         return 0
-    if args.scheduler is None:  # the local workers share this cache: fill it once, before any task
-        from comparisons.data import load_mnist
-
-        load_mnist(idx_dir=args.mnist_dir, cache_dir=args.cache_dir, progress=True)
     outcome = engine.run(cells, out, scheduler=args.scheduler, workers=args.workers, timeout=args.timeout,
                          mnist_dir=args.mnist_dir, cache_dir=args.cache_dir)
     print(f"matrix: {len(outcome.finished)} ran, {len(outcome.skipped)} skipped, {len(outcome.failed)} failed"

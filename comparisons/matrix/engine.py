@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -74,6 +75,7 @@ def _connect(scheduler: str | None, workers: int, timeout: float):
                 f"--scheduler {scheduler}: no Dask scheduler answered within {timeout:g} s ({err}). Start one with "
                 "`dask scheduler` and workers with `dask worker ADDRESS --nthreads 1`, or leave --scheduler out to "
                 "run on a local cluster") from None
+    warnings.filterwarnings("ignore", message="Port .* is already in use", category=UserWarning)  # another port
     env = {**dask.config.get("distributed.nanny.pre-spawn-environ", {}), **THREAD_ENV}
     with dask.config.set({"distributed.scheduler.allowed-failures": 0, "distributed.nanny.pre-spawn-environ": env}):
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, memory_limit=0,
@@ -110,6 +112,10 @@ def run(cells: list[Cell], out: Path, *, scheduler: str | None = None, workers: 
         _summaries(out, say)
         return outcome
     start = time.perf_counter()
+    if scheduler is None:  # the local workers share dlparity's MNIST cache: fill it once, before any task
+        from comparisons.data import load_mnist
+
+        load_mnist(idx_dir=mnist_dir, cache_dir=cache_dir, progress=False)
     client, cluster = _connect(scheduler, workers or default_workers(), timeout)
     try:
         outcome.setup_seconds = time.perf_counter() - start

@@ -32,7 +32,8 @@ def measure(cells: list[spec.Cell], workers: list[int], *, say=print) -> pd.Data
             total = time.perf_counter() - start
             cell_seconds = [r["seconds"] for r in outcome.finished.values()]
             rows.append({"workers": n, "cells": len(cells), "failed": len(outcome.failed),
-                         "wall seconds (start to summaries)": total, "cluster start seconds": outcome.setup_seconds,
+                         "wall seconds (start to summaries)": total,
+                         "start seconds (MNIST check, cluster)": outcome.setup_seconds,
                          "cells wall seconds": outcome.wall_seconds, "sum of cell seconds": sum(cell_seconds),
                          "mean cell seconds": sum(cell_seconds) / max(1, len(cell_seconds)),
                          "load average before": load_before, "load average after": os.getloadavg()[0]})

@@ -215,6 +215,12 @@ def write(runs: Path, out: Path) -> list[Path]:
     for impl in stats.IMPLS:
         per_seed[impl] = (100 * per_seed[impl]).map(lambda v: f"{v:.2f}")
     _section(doc, "Final test accuracy per seed (%)", "", per_seed)
+    cost = df.groupby(["model", "seed"])["train_seconds"].sum().groupby("model").agg(["mean", "min", "max"]) / 60
+    _section(doc, "Cost", "Training wall time of one cell (the three implementations in lock-step, summed from "
+             "each run's `timings.csv`; evaluation and start-up excluded), in minutes. The machine had 2 cores "
+             "shared with other work while the study ran, so these are slower than a quiet machine gives.",
+             cost.reset_index().rename(columns={"mean": "mean (min)", "min": "fastest (min)", "max": "slowest (min)"})
+             .round(1))
     if (out / "scaling.md").exists():
         doc.add("Scaling", "The run matrix on 1 and 2 local workers: [scaling.md](scaling.md).")
     return doc.write(out / "README") + written

@@ -36,6 +36,8 @@ def collect(runs: Path) -> pd.DataFrame:
         if not meta.get("finished") or meta.get("stop"):
             continue
         config = meta["config"]
+        timings = path.parent / "timings.csv"
+        seconds = pd.read_csv(timings).groupby("impl")["seconds"].sum() if timings.exists() else pd.Series(dtype=float)
         for impl in meta["impls"]:
             hist = path.parent / f"history_{impl}.csv"
             if not hist.exists():
@@ -43,7 +45,8 @@ def collect(runs: Path) -> pd.DataFrame:
             last = pd.read_csv(hist).iloc[-1]
             rows.append({"model": config["model"], "dtype": config["dtype"], "seed": int(config["seed"]),
                          "impl": impl, "epochs": float(config["epochs"]), "n_train": meta["n_train"],
-                         **{k: float(last[k]) for k in ("train_loss", "train_acc", "test_loss", "test_acc")}})
+                         **{k: float(last[k]) for k in ("train_loss", "train_acc", "test_loss", "test_acc")},
+                         "train_seconds": float(seconds.get(impl, float("nan")))})
     return pd.DataFrame(rows)
 
 
