@@ -88,6 +88,8 @@ def add_commands(sub) -> None:
     p.add_argument("--timeout", type=_seconds, default=10.0, metavar="SECONDS",
                    help="how long to wait for --scheduler to answer (default 10)")
     p.add_argument("--dry-run", action="store_true", help="list the cells and their state on disk; run nothing")
+    p.add_argument("--rebuild", action="store_true", help="run nothing: rebuild the summaries (and the study's "
+                                                          "report) from the runs on disk")
     p.add_argument("--mnist-dir", metavar="DIR", help="a directory with the four MNIST IDX files (.gz or not)")
     p.add_argument("--cache-dir", metavar="DIR", help="dlparity's data cache (default $DLPARITY_CACHE or "
                                                       "~/.cache/dlparity)")
@@ -125,11 +127,16 @@ def cmd_matrix(args) -> int:
             print(f"{cell.key:<36} {cell.epochs:g} epoch(s)  {state}{': ' + detail if detail else ''}")
         print(f"{len(cells)} cells into {out}")
         return 0
-    outcome = engine.run(cells, out, scheduler=args.scheduler, workers=args.workers, timeout=args.timeout,
-                         mnist_dir=args.mnist_dir, cache_dir=args.cache_dir)
-    print(f"matrix: {len(outcome.finished)} ran, {len(outcome.skipped)} skipped, {len(outcome.failed)} failed"
-          + (f"; {outcome.wall_seconds:.0f} s on {outcome.workers} worker(s)" if outcome.finished or outcome.failed
-             else ""))
+    if args.rebuild:
+        outcome = engine.Outcome()
+        for path in disk.write_summaries(out):
+            print(f"wrote {path}")
+    else:
+        outcome = engine.run(cells, out, scheduler=args.scheduler, workers=args.workers, timeout=args.timeout,
+                             mnist_dir=args.mnist_dir, cache_dir=args.cache_dir)
+        print(f"matrix: {len(outcome.finished)} ran, {len(outcome.skipped)} skipped, {len(outcome.failed)} failed"
+              + (f"; {outcome.wall_seconds:.0f} s on {outcome.workers} worker(s)" if outcome.finished or
+                 outcome.failed else ""))
     if study is not None and study.report is not None:
         for path in study.report(out):
             print(f"wrote {path}")

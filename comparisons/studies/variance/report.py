@@ -48,6 +48,11 @@ def _points(v: float) -> str:
     return f"{100 * v:+.3f}" if np.isfinite(v) else ""
 
 
+def _nanmin(values: pd.Series) -> float:
+    v = values.to_numpy(dtype=float)
+    return float(np.nanmin(v)) if np.isfinite(v).any() else float("nan")
+
+
 def _p(v: float) -> str:
     return "" if not np.isfinite(v) else (f"{v:.2g}" if v >= 1e-3 else f"{v:.1e}")
 
@@ -98,13 +103,16 @@ def answer(df: pd.DataFrame, sp: pd.DataFrame, tests: pd.DataFrame) -> str:
         n = int(s["seeds"].min())
         lo, hi = 100 * s["test_acc SD"].min(), 100 * s["test_acc SD"].max()
         sd_text = f"{lo:.3f}" if f"{lo:.3f}" == f"{hi:.3f}" else f"{lo:.3f}-{hi:.3f}"
-        text = (f"**{model}** ({n} seeds): the seed moves the final test accuracy by an SD of {sd_text} points "
+        text = (f"**{model}** ({n} seed{'s' if n != 1 else ''}): the seed moves the final test accuracy by an SD "
+                f"of {sd_text} points "
                 f"(range {100 * s['test_acc min'].min():.2f}-{100 * s['test_acc max'].max():.2f}%). ")
         if (t["seeds with d = 0"] == n).all():
             text += ("The three implementations reach the same test accuracy in every seed (paired difference 0 in "
                      f"all {n}), and the test losses differ by at most {tl['max |d|'].max():.1e}: the runs stay in "
                      "lock-step, and there is nothing to test.")
         else:
+            same = ", ".join(f"{pair} in {int(k)}" for pair, k in t["seeds with d = 0"].items())
+            text += f"Same test accuracy in both implementations of a pair: {same} of the {n} seeds. "
             big = t["mean d"].abs().idxmax()
             r = t.loc[big]
             text += (f"The largest mean paired difference is {big}: {_points(r['mean d'])} points (95% CI "
@@ -112,11 +120,18 @@ def answer(df: pd.DataFrame, sp: pd.DataFrame, tests: pd.DataFrame) -> str:
                      f"largest single-seed difference of any pair is {100 * t['max |d|'].max():.3f} points), "
                      f"Wilcoxon p = {_p(r['Wilcoxon p'])}, paired t p = {_p(r['paired t p'])}, d_z = "
                      f"{r['d_z']:+.2f}, i.e. {abs(r['mean d / seed SD']):.2f} between-seed SDs. Smallest "
-                     f"Holm-adjusted p over the three pairs: Wilcoxon {_p(t['Wilcoxon p (Holm)'].min())}, paired t "
-                     f"{_p(t['paired t p (Holm)'].min())}; test loss: Wilcoxon "
-                     f"{_p(np.nanmin(tl['Wilcoxon p (Holm)'].to_numpy()))}, paired t "
-                     f"{_p(np.nanmin(tl['paired t p (Holm)'].to_numpy()))}.")
+                     f"Holm-adjusted p over the three pairs: Wilcoxon {_p(_nanmin(t['Wilcoxon p (Holm)']))}, paired t "
+                     f"{_p(_nanmin(t['paired t p (Holm)']))}; test loss: Wilcoxon "
+                     f"{_p(_nanmin(tl['Wilcoxon p (Holm)']))}, paired t {_p(_nanmin(tl['paired t p (Holm)']))}.")
         parts.append(text)
+    n_min = int(sp["seeds"].min())
+    floor = 2 / 2**n_min  # the smallest two-sided exact Wilcoxon p-value n seeds can give
+    if n_min < 2:
+        return "\n\n".join([*parts, "**Not answered yet:** one seed has no spread to compare with; run more seeds."])
+    power = (f"With {n_min} seeds the smallest two-sided exact Wilcoxon p-value possible is {floor:.2g}"
+             + (", so that test cannot reject at the 5% level yet; the paired t-test and the effect sizes carry the "
+                "answer until more seeds finish. " if floor >= 0.05 else ". "))
+    parts.append(power)
     verdict_rows = tests[tests["metric"] == "test_acc"]
     significant = ((verdict_rows["Wilcoxon p (Holm)"] < 0.05) | (verdict_rows["paired t p (Holm)"] < 0.05)).any()
     close = (verdict_rows["mean d / seed SD"].abs().fillna(0) < 1).all()
