@@ -59,19 +59,19 @@ def run_cell(cell: Cell, out: str, mnist_dir: str | None = None, cache_dir: str 
     """Train ``cell`` into ``cell.folder(out)``; return what the client prints and records.
 
     Returns:
-        {"key", "seconds", "worker" (host:pid), "stopped" (why a loss stopped it, or ""),
-        "test_acc" {impl: final test accuracy}}.
+        {"key", "seconds", "cpu_seconds" (this process's CPU time), "worker" (host:pid), "stopped" (why a
+        loss stopped it, or ""), "test_acc" {impl: final test accuracy}}.
     """
     from comparisons.studies.mnist.runner import train
 
     with _LOCK:
         pin_threads(frameworks=len(cell.impls) > 1)
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         record = train(cell.model, impls=cell.impls, dtype=cell.dtype, epochs=cell.epochs,
                        train_limit=cell.train_limit, test_limit=cell.test_limit, seed=cell.seed, progress=False,
                        out=cell.folder(Path(out)).parent, mnist_dir=mnist_dir, cache_dir=cache_dir)
-        seconds = time.perf_counter() - start
+        seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     last = max((e["epoch"] for e in record.epochs), default=0)
-    return {"key": cell.key, "seconds": seconds, "worker": f"{socket.gethostname()}:{os.getpid()}",
+    return {"key": cell.key, "seconds": seconds, "cpu_seconds": cpu, "worker": f"{socket.gethostname()}:{os.getpid()}",
             "stopped": record.stopped,
             "test_acc": {e["impl"]: e["test_acc"] for e in record.epochs if e["epoch"] == last}}

@@ -75,9 +75,10 @@ def _connect(scheduler: str | None, workers: int, timeout: float):
                 f"--scheduler {scheduler}: no Dask scheduler answered within {timeout:g} s ({err}). Start one with "
                 "`dask scheduler` and workers with `dask worker ADDRESS --nthreads 1`, or leave --scheduler out to "
                 "run on a local cluster") from None
-    warnings.filterwarnings("ignore", message="Port .* is already in use", category=UserWarning)  # another port
     env = {**dask.config.get("distributed.nanny.pre-spawn-environ", {}), **THREAD_ENV}
-    with dask.config.set({"distributed.scheduler.allowed-failures": 0, "distributed.nanny.pre-spawn-environ": env}):
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0, "distributed.nanny.pre-spawn-environ": env}), \
+            warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Port .* is already in use", category=UserWarning)  # another port
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, memory_limit=0,
                                silence_logs=50, dashboard_address=":8787")
         return Client(cluster, set_as_default=False), cluster
@@ -122,7 +123,8 @@ def run(cells: list[Cell], out: Path, *, scheduler: str | None = None, workers: 
         outcome.workers = len(client.scheduler_info().get("workers", {}))
         outcome.dashboard = client.dashboard_link if cluster is None else cluster.dashboard_link
         where = f"scheduler {scheduler}" if scheduler else "a local cluster"
-        say(f"{where}: {outcome.workers} worker(s), up in {outcome.setup_seconds:.1f} s")
+        say(f"{where}: {outcome.workers} worker(s), up in {outcome.setup_seconds:.1f} s"
+            + ("; the cells wait until workers join" if outcome.workers == 0 else ""))
         say(_dashboard_line(outcome.dashboard))
         _submit_all(client, todo, out, outcome, task, mnist_dir, cache_dir, say)
     finally:

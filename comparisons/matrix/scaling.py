@@ -31,20 +31,27 @@ def measure(cells: list[spec.Cell], workers: list[int], *, say=print) -> pd.Data
             outcome = engine.run(cells, Path(tmp), workers=n, say=say)
             total = time.perf_counter() - start
             cell_seconds = [r["seconds"] for r in outcome.finished.values()]
+            cpu = sum(r.get("cpu_seconds", float("nan")) for r in outcome.finished.values())
             rows.append({"workers": n, "cells": len(cells), "failed": len(outcome.failed),
                          "wall seconds (start to summaries)": total,
                          "start seconds (MNIST check, cluster)": outcome.setup_seconds,
                          "cells wall seconds": outcome.wall_seconds, "sum of cell seconds": sum(cell_seconds),
                          "mean cell seconds": sum(cell_seconds) / max(1, len(cell_seconds)),
+                         "sum of cell CPU seconds": cpu, "cores used (CPU / cells wall)": cpu / outcome.wall_seconds,
+                         "when (UTC)": time.strftime("%H:%M", time.gmtime()),
                          "load average before": load_before, "load average after": os.getloadavg()[0]})
     df = pd.DataFrame(rows)
-    df["speed-up (cells)"] = df["cells wall seconds"].iloc[0] / df["cells wall seconds"]
-    df["speed-up (total)"] = df["wall seconds (start to summaries)"].iloc[0] / df["wall seconds (start to summaries)"]
+    base = df[df["workers"] == df["workers"].min()].iloc[0]  # against the fewest workers
+    df["speed-up (cells)"] = base["cells wall seconds"] / df["cells wall seconds"]
+    df["speed-up (total)"] = base["wall seconds (start to summaries)"] / df["wall seconds (start to summaries)"]
     return df
 
 
-def write(df: pd.DataFrame, cells: list[spec.Cell], out: Path, cores: int) -> list[Path]:
-    first, last = df.iloc[0], df.iloc[-1]
+def write(df: pd.DataFrame, cells: list[spec.Cell], out: Path, cores: int,
+          earlier: pd.DataFrame | None = None) -> list[Path]:
+    """scaling.{md,csv}; ``earlier`` (the rows of scaling.csv before this run) is kept below."""
+    first = df[df["workers"] == df["workers"].min()].iloc[0]
+    last = df[df["workers"] == df["workers"].max()].iloc[-1]
     serial = first["wall seconds (start to summaries)"] - first["cells wall seconds"]
     per_cell = first["cells wall seconds"] / first["cells"]
     shared = max(df["load average before"].max(), df["load average after"].max())
@@ -62,8 +69,11 @@ def write(df: pd.DataFrame, cells: list[spec.Cell], out: Path, cores: int) -> li
         f"about the same length) on 10 two-core machines (W = 20) would take one cell time plus the serial part; "
         f"beyond W = C more machines do not help. Here, {int(last['workers'])} workers gave a speed-up of "
         f"{last['speed-up (cells)']:.2f} on the cells and {last['speed-up (total)']:.2f} end to end "
-        f"(ideal {min(int(last['workers']), int(last['cells']))}); what is lost is the cores' share with "
-        "other processes and the framework imports each fresh worker process pays once.")
+        f"(ideal {min(int(last['workers']), int(last['cells']))}). The worker processes used "
+        f"{first['cores used (CPU / cells wall)']:.2f} and {last['cores used (CPU / cells wall)']:.2f} cores on "
+        "average (their CPU seconds over the wall time of the cells): on a quiet machine that is close to 1 and 2; "
+        "what the machine's other work takes from the cores is lost to the speed-up, as are the framework imports "
+        "each fresh worker process pays once (outside the cell times).")
     desc = ", ".join(sorted({f"{c.model} {c.dtype}" for c in cells}))
     seeds = sorted({c.seed for c in cells})
     doc = Document("Run matrix: 1 vs 2 local workers",
@@ -78,7 +88,11 @@ def write(df: pd.DataFrame, cells: list[spec.Cell], out: Path, cores: int) -> li
             shown[col] = shown[col].map(lambda v: f"{v:.2f}")
     doc.add("Measured", table=shown)
     doc.add("N machines", arithmetic)
-    return [io.write_text(out / "scaling.csv", df.to_csv(index=False)), *doc.write(out / "scaling")]
+    if earlier is not None and not earlier.empty:
+        doc.add("Earlier measurements", "The same matrix measured before on this machine (the load differed).",
+                table=earlier.map(lambda v: f"{v:.2f}" if isinstance(v, float) else v))
+    both = pd.concat([earlier, df], ignore_index=True) if earlier is not None else df
+    return [io.write_text(out / "scaling.csv", both.to_csv(index=False)), *doc.write(out / "scaling")]
 
 
 def add_commands(sub) -> None:
@@ -107,7 +121,9 @@ def cmd_scaling(args) -> int:
     except ValueError as err:
         raise SystemExit(f"error: --seeds: {err}") from None
     cells = spec.cells(args.model, DEFAULT["dtypes"], seeds, budget=DEFAULT["budget"])
+    previous = Path(args.out) / "scaling.csv"
+    earlier = pd.read_csv(previous) if previous.exists() else None
     df = measure(cells, counts)
-    for path in write(df, cells, Path(args.out), engine.default_workers()):
+    for path in write(df, cells, Path(args.out), engine.default_workers(), earlier):
         print(f"wrote {path}")
     return 0 if not df["failed"].any() else 1
