@@ -45,6 +45,8 @@ def status(cell: Cell, out: Path) -> tuple[str, str]:
         stop = meta.get("stop") or {}
         where = f" at step {stop['step']} (epoch {stop['epoch']})" if stop.get("step") is not None else ""
         return "interrupted", f"run.json is unfinished{where}: the run was stopped before it returned"
+    if meta is not None and "config_hash" not in meta:
+        return "other config", "its run.json has no config hash (written before the run matrix): the cell runs again"
     if meta is not None:
         return "other config", "holds a run of another configuration, which this cell replaces"
     return "new", ""
