@@ -23,7 +23,7 @@ $(STAMP): pyproject.toml | $(PY)
 
 setup: $(STAMP)  ## create .venv and install (idempotent)
 
-test: $(STAMP)  ## run the test suite (slow MNIST runs excluded)
+test: $(STAMP)  ## run the test suite (slow runs excluded: full MNIST trainings, whole-network numerical gradients)
 	$(PY) -m pytest -m "not slow" -q
 
 test-slow: $(STAMP)  ## run only the slow tests
@@ -36,7 +36,7 @@ bench: $(STAMP)  ## speed and memory benchmarks into reports/benchmarks.*
 	$(PY) -m comparisons bench
 
 lint: $(STAMP)  ## ruff
-	$(PY) -m ruff check scratch reference comparisons tests
+	$(PY) -m ruff check scratch reference comparisons tests dlparity examples
 
 clean:  ## remove .venv and caches
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -83,9 +83,10 @@ def cmd_report(args) -> int:
     return reports.write_all(Path(args.out), progress=not args.quiet, full=args.full, only=args.only)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(prog: str = "python -m comparisons") -> argparse.ArgumentParser:
+    """The parser; ``prog`` is the name usage lines show (``dlparity`` for the console script)."""
     p = argparse.ArgumentParser(
-        prog="python -m comparisons",
+        prog=prog,
         description="dlparity: check from-scratch NumPy deep-learning components against Keras 3 and PyTorch, "
                     "and write the comparison reports.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -151,7 +152,7 @@ def _subparser(parser: argparse.ArgumentParser, command: str) -> argparse.Argume
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, prog: str | None = None) -> int:
     """Parse, check every argument before any work, run; errors are printed without a traceback.
 
     Exit codes: 0 success, 1 a failure while running (no MNIST source, a diverged run, a file that
@@ -159,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     an output directory that cannot be written), 130 interrupted. ``DLPARITY_DEBUG=1`` re-raises
     failures with their traceback.
     """
-    parser = build_parser()
+    parser = build_parser(prog) if prog else build_parser()
     args = parser.parse_args(argv)
     problems = check_numbers(args) + check_directories(args)
     if problems:

@@ -12,26 +12,10 @@ from functools import singledispatch
 
 import numpy as np
 
-from reference import frameworks, layouts
+from reference import frameworks, keras_conv_layers, layouts
+from reference.keras_helpers import IMAGE, _built, _const, _keras_padding, _nhwc, _seq, _stateless
 from reference.twin import KerasLayerTwin, _same
 from scratch import layers as L
-
-IMAGE = {"to_fw": layouts.nchw_to_nhwc, "from_fw": layouts.nhwc_to_nchw}
-
-
-def _const(a: np.ndarray):
-    return frameworks.keras().initializers.Constant(np.array(a))
-
-
-def _built(layer, fw_input_shape: tuple[int, ...]):
-    layer.build((None, *fw_input_shape[1:]))
-    return layer
-
-
-def _seq(fw_input_shape: tuple[int, ...], *layers):
-    keras = frameworks.keras()
-    model = keras.Sequential([keras.Input(shape=fw_input_shape[1:], dtype=layers[-1].dtype_policy.name), *layers])
-    return model
 
 
 @singledispatch
@@ -56,10 +40,6 @@ def _(layer: L.Dense, input_shape):
     else:
         module = _built(dense, input_shape)
     return KerasLayerTwin(module, {"W": (dense.kernel, _same), "b": (dense.bias, _same)}, call=call)
-
-
-def _stateless(layer, input_shape, call, **kw) -> KerasLayerTwin:
-    return KerasLayerTwin(layer, {}, call=call, **kw)
 
 
 @build.register
@@ -93,35 +73,19 @@ def _(layer: L.Flatten, input_shape):
     return _stateless(flat, input_shape, "keras.layers.Flatten(data_format='channels_last')  # on NHWC", **IMAGE)
 
 
-def _keras_padding(layer, input_shape):
-    """Keras padding string plus an explicit ZeroPadding2D for integer (PyTorch/textbook) padding."""
-    if isinstance(layer.padding, str):
-        return layer.padding, None
-    top, bottom, left, right = layer.pads_for(input_shape[2:])
-    if not (top or bottom or left or right):
-        return "valid", None
-    zp = frameworks.keras().layers.ZeroPadding2D(((top, bottom), (left, right)), data_format="channels_last",
-                                                 dtype=layer.dtype.name)
-    return "valid", zp
-
-
-def _nhwc(input_shape):
-    n, c, h, w = input_shape
-    return (n, h, w, c)
-
-
 @build.register
 def _(layer: L.Conv2D, input_shape):
     keras = frameworks.keras()
     padding, zp = _keras_padding(layer, input_shape)
     conv = keras.layers.Conv2D(
         layer.filters, layer.kernel_size, strides=layer.stride, padding=padding, data_format="channels_last",
-        dilation_rate=(1, 1), groups=1, activation=None, use_bias=True,
+        dilation_rate=layer.dilation, groups=layer.groups, activation=None, use_bias=True,
         kernel_initializer=_const(layouts.conv_to_keras(layer.params["W"])),
         bias_initializer=_const(layer.params["b"]), dtype=layer.dtype.name,
     )
     call = (f"keras.layers.Conv2D({layer.filters}, {layer.kernel_size}, strides={layer.stride}, "
-            f"padding={padding!r}, data_format='channels_last', dilation_rate=(1, 1), groups=1, use_bias=True)")
+            f"padding={padding!r}, data_format='channels_last', dilation_rate={layer.dilation}, groups={layer.groups}, "
+            "use_bias=True)")
     if zp is not None:
         module = _seq(_nhwc(input_shape), zp, conv)
         call = f"[keras.layers.ZeroPadding2D({zp.padding}), {call}]"
@@ -195,3 +159,7 @@ def _(layer: L.Dropout, input_shape):
     drop = frameworks.keras().layers.Dropout(layer.rate, noise_shape=None, seed=1234, dtype=layer.dtype.name)
     return KerasLayerTwin(drop, {}, call=f"keras.layers.Dropout({layer.rate}, noise_shape=None, seed=1234)",
                           harvest_mask=True)
+
+
+for _cls, _builder in keras_conv_layers.BUILDERS.items():  # the convolution variants' twins
+    build.register(_cls)(_builder)

@@ -25,6 +25,10 @@ decayed parameter, whose gradient ``weight_decay * p`` Keras adds to the loss gr
 computes that gradient with Keras (a ``GradientTape`` over the regularizer) before ``apply``.
 For plain SGD (no momentum) coupled and decoupled decay are the same update, and Keras's own
 ``weight_decay`` is used instead.
+
+A scratch ``ClipGradients`` becomes its wrapped optimizer built with the matching Keras
+argument (``clipnorm``, ``global_clipnorm`` or ``clipvalue``); Keras clips before the weight decay
+and the update, as scratch does.
 """
 
 from __future__ import annotations
@@ -133,6 +137,8 @@ def build(opt: O.Optimizer, params: Mapping[str, np.ndarray] | None, dtype: str,
     optimizer with the same numbers; the case records the difference.
     """
     keras = frameworks.keras()
+    clip = opt if isinstance(opt, O.ClipGradients) else None
+    opt = opt.optimizer if clip is not None else opt
     cls_name, kwargs = _spec(opt)
     decoupled = opt.weight_decay > 0 and opt.weight_decay_mode == "decoupled"
     coupled = opt.weight_decay > 0 and opt.weight_decay_mode == "coupled"
@@ -141,6 +147,10 @@ def build(opt: O.Optimizer, params: Mapping[str, np.ndarray] | None, dtype: str,
     if cls_name != "AdamW":
         kwargs["weight_decay"] = F64(opt.weight_decay) if decoupled else None
     kwargs.update(_BASE)
+    if clip is not None:
+        kwargs[clip.mode] = float(clip.threshold)  # a Python float: Keras mixes it with float32 tensors too
+    if cls_name == "Nadam" and dtype != "float64":  # its u_product (float32) * beta_1 refuses a float64 scalar
+        kwargs = {k: float(v) if isinstance(v, np.floating) else v for k, v in kwargs.items()}
     with floatx(dtype):
         optimizer = getattr(keras.optimizers, cls_name)(learning_rate=F64(0.01), name=None, **kwargs)
         if variables is None:
@@ -202,3 +212,15 @@ def _(opt: O.Adam):
     if isinstance(opt, O.AdamW):
         return "AdamW", {"weight_decay": F64(opt.weight_decay), **kwargs}
     return "Adam", kwargs
+
+
+@_spec.register
+def _(opt: O.Adamax):
+    # eps "inside" the max (PyTorch) has no Keras setting: the nearest Adamax; the case records it
+    return "Adamax", {"beta_1": F64(opt.beta_1), "beta_2": F64(opt.beta_2), "epsilon": F64(opt.eps)}
+
+
+@_spec.register
+def _(opt: O.Nadam):
+    # Keras's schedule is momentum_decay = 1; another value has no Keras setting: the case records it
+    return "Nadam", {"beta_1": F64(opt.beta_1), "beta_2": F64(opt.beta_2), "epsilon": F64(opt.eps)}

@@ -65,3 +65,50 @@ def dense_rows_hwc_to_chw(K: np.ndarray, chw: tuple[int, int, int]) -> np.ndarra
     """Inverse of ``dense_rows_chw_to_hwc``: a Keras kernel after an (h, w, c) Flatten -> scratch W."""
     c, h, w = chw
     return np.ascontiguousarray(K.reshape(h, w, c, -1).transpose(2, 0, 1, 3).reshape(c * h * w, -1))
+
+
+# -- convolution variants -------------------------------------------------------------------------
+# Conv1D: scratch / PyTorch (F, C/G, K) on (N, C, L); Keras (K, C/G, F) on (N, L, C).
+# Grouped Conv2D: scratch / PyTorch (F, C/G, KH, KW); Keras (KH, KW, C/G, F): conv_to_keras as is.
+# DepthwiseConv2D: scratch / PyTorch (C*M, 1, KH, KW), output c*M + m; Keras (KH, KW, C, M), same order.
+# Conv2DTranspose: scratch / PyTorch (C, F/G, KH, KW) (in, out/groups); Keras (KH, KW, F, C) (out, in).
+def conv1d_to_keras(W: np.ndarray) -> np.ndarray:
+    """(F, C/G, K) -> (K, C/G, F)."""
+    return np.ascontiguousarray(W.transpose(2, 1, 0))
+
+
+def conv1d_from_keras(K: np.ndarray) -> np.ndarray:
+    """(K, C/G, F) -> (F, C/G, K)."""
+    return np.ascontiguousarray(K.transpose(2, 1, 0))
+
+
+def ncl_to_nlc(x: np.ndarray) -> np.ndarray:
+    """(N, C, L) -> (N, L, C); arrays of other ranks pass through."""
+    return np.ascontiguousarray(x.transpose(0, 2, 1)) if x.ndim == 3 else x
+
+
+def nlc_to_ncl(x: np.ndarray) -> np.ndarray:
+    """(N, L, C) -> (N, C, L); arrays of other ranks pass through."""
+    return np.ascontiguousarray(x.transpose(0, 2, 1)) if x.ndim == 3 else x
+
+
+def depthwise_to_keras(W: np.ndarray, multiplier: int) -> np.ndarray:
+    """(C*M, 1, KH, KW) -> (KH, KW, C, M): output channel c*M + m is Keras's [:, :, c, m]."""
+    cm, _, kh, kw = W.shape
+    return np.ascontiguousarray(W.reshape(cm // multiplier, multiplier, kh, kw).transpose(2, 3, 0, 1))
+
+
+def depthwise_from_keras(K: np.ndarray) -> np.ndarray:
+    """(KH, KW, C, M) -> (C*M, 1, KH, KW)."""
+    kh, kw, c, m = K.shape
+    return np.ascontiguousarray(K.transpose(2, 3, 0, 1).reshape(c * m, 1, kh, kw))
+
+
+def conv_transpose_to_keras(W: np.ndarray) -> np.ndarray:
+    """(C, F, KH, KW) (in, out) -> (KH, KW, F, C) (out, in): the same axis move as ``conv_to_keras``."""
+    return np.ascontiguousarray(W.transpose(2, 3, 1, 0))
+
+
+def conv_transpose_from_keras(K: np.ndarray) -> np.ndarray:
+    """(KH, KW, F, C) -> (C, F, KH, KW)."""
+    return np.ascontiguousarray(K.transpose(3, 2, 0, 1))

@@ -8,19 +8,10 @@ from __future__ import annotations
 
 from functools import singledispatch
 
-import numpy as np
-
-from reference import frameworks, layouts
+from reference import frameworks, layouts, torch_conv_layers
+from reference.torch_helpers import _stateless, _t, _tdtype
 from reference.twin import TorchLayerTwin, _same
 from scratch import layers as L
-
-
-def _t(a: np.ndarray):
-    return frameworks.torch().from_numpy(np.array(a))
-
-
-def _tdtype(layer: L.Layer):
-    return getattr(frameworks.torch(), layer.dtype.name)
 
 
 @singledispatch
@@ -43,10 +34,6 @@ def _(layer: L.Dense, input_shape):
         call = f"nn.Sequential(nn.Flatten(start_dim=1, end_dim=-1), {call})"
     return TorchLayerTwin(module, {"W": (lin.weight, layouts.dense_from_torch), "b": (lin.bias, _same)},
                           call=call)
-
-
-def _stateless(module, call: str) -> TorchLayerTwin:
-    return TorchLayerTwin(module, {}, call=call)
 
 
 @build.register
@@ -90,12 +77,14 @@ def _(layer: L.Conv2D, input_shape):
     symmetric = pads[0] == pads[1] and pads[2] == pads[3]
     padding = (pads[0], pads[2]) if symmetric else (0, 0)
     conv = nn.Conv2d(layer.in_channels, layer.filters, layer.kernel_size, stride=layer.stride, padding=padding,
-                     dilation=1, groups=1, bias=True, padding_mode="zeros", dtype=_tdtype(layer))
+                     dilation=layer.dilation, groups=layer.groups, bias=True, padding_mode="zeros",
+                     dtype=_tdtype(layer))
     with frameworks.torch().no_grad():
         conv.weight.copy_(_t(layer.params["W"]))
         conv.bias.copy_(_t(layer.params["b"]))
     call = (f"nn.Conv2d({layer.in_channels}, {layer.filters}, kernel_size={layer.kernel_size}, "
-            f"stride={layer.stride}, padding={padding}, dilation=1, groups=1, bias=True, padding_mode='zeros')")
+            f"stride={layer.stride}, padding={padding}, dilation={layer.dilation}, groups={layer.groups}, bias=True, "
+            "padding_mode='zeros')")
     module = conv
     if not symmetric:  # TF 'same' puts the odd row/column bottom/right: pad explicitly
         module, call = _padded(conv, pads, 0.0, call.replace(f"padding={padding}", "padding=0"))
@@ -177,3 +166,7 @@ def _(layer: L.Dropout, input_shape):
     call = f"nn.Dropout(p={layer.rate}, inplace=False)"
     return TorchLayerTwin(nn.Dropout(p=layer.rate, inplace=False), {}, call=call,
                           harvest_mask=True, seed=1234)
+
+
+for _cls, _builder in torch_conv_layers.BUILDERS.items():  # the convolution variants' twins
+    build.register(_cls)(_builder)

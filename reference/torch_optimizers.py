@@ -14,11 +14,18 @@ Parameters excluded from weight decay go into a second parameter group with ``we
 PyTorch has decoupled weight decay only in Adam/AdamW: for plain SGD (no momentum) decoupled and
 coupled decay are the same update, ``p - lr * (g + wd * p)``; for SGD with momentum, Adagrad and
 RMSprop ``build`` raises ``NotImplementedError`` (there is no PyTorch counterpart).
+
+A scratch ``ClipGradients`` becomes the twin of its wrapped optimizer with a ``clip`` hook run
+between setting ``.grad`` and ``step()``: ``torch.nn.utils.clip_grad_norm_`` over all parameters
+(global norm), once per parameter (per-parameter norm) or ``clip_grad_value_``. NAdam keeps its
+``mu_product`` in ``torch.get_default_dtype()``: a float64 twin steps under a float64 default dtype
+(``default_dtype``), as a float64 PyTorch model is built.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from functools import singledispatch
 
@@ -38,6 +45,8 @@ class TorchOptimizerTwin:
     tensors: dict[str, object]
     call: str
     framework: str = "torch"
+    clip: Callable[[], None] | None = None
+    default_dtype: str | None = None
 
     def step(self, grads: Mapping[str, np.ndarray] | None, lr: float) -> None:
         """Apply one update with learning rate ``lr`` (written into every parameter group), from
@@ -48,13 +57,53 @@ class TorchOptimizerTwin:
         if grads is not None:
             for name, p in self.tensors.items():
                 p.grad = torch.from_numpy(np.array(grads[name], copy=True))
-        self.optimizer.step()
+        if self.clip is not None:
+            self.clip()
+        with _default_dtype(self.default_dtype):
+            self.optimizer.step()
 
     def zero_grad(self) -> None:
         self.optimizer.zero_grad(set_to_none=True)
 
     def params(self) -> dict[str, np.ndarray]:
         return {name: p.detach().numpy().copy() for name, p in self.tensors.items()}
+
+
+def _default_dtype(dtype: str | None):
+    """``torch.set_default_dtype`` for the block (restored after); nothing when ``dtype`` is None."""
+    if dtype is None:
+        return nullcontext()
+
+    @contextmanager
+    def block():
+        torch = frameworks.torch()
+        old = torch.get_default_dtype()
+        torch.set_default_dtype(getattr(torch, dtype))
+        try:
+            yield
+        finally:
+            torch.set_default_dtype(old)
+
+    return block()
+
+
+def _clip_hook(clip: O.ClipGradients, tensors: dict) -> tuple[Callable[[], None], str]:
+    """The clipping PyTorch runs between backward() and step(), and its call written out."""
+    utils = frameworks.torch().nn.utils
+    ps = list(tensors.values())
+    if clip.mode == "clipvalue":
+        return (lambda: utils.clip_grad_value_(ps, clip_value=clip.threshold, foreach=False),
+                f"torch.nn.utils.clip_grad_value_(params, clip_value={clip.threshold!r}, foreach=False)")
+    kw = {"max_norm": clip.threshold, "norm_type": 2.0, "error_if_nonfinite": True, "foreach": False}
+    text = ", ".join(f"{k}={v!r}" for k, v in kw.items())
+    if clip.mode == "global_clipnorm":
+        return lambda: utils.clip_grad_norm_(ps, **kw), f"torch.nn.utils.clip_grad_norm_(params, {text})"
+
+    def per_parameter() -> None:
+        for p in ps:
+            utils.clip_grad_norm_([p], **kw)
+
+    return per_parameter, f"for p in params: torch.nn.utils.clip_grad_norm_([p], {text})"
 
 
 def build(opt: O.Optimizer, params: Mapping[str, np.ndarray] | None, dtype: str, *,
@@ -67,6 +116,8 @@ def build(opt: O.Optimizer, params: Mapping[str, np.ndarray] | None, dtype: str,
     numbers; the case records the difference.
     """
     torch = frameworks.torch()
+    clip = opt if isinstance(opt, O.ClipGradients) else None
+    opt = opt.optimizer if clip is not None else opt
     if tensors is None:
         tensors = {n: torch.nn.Parameter(torch.from_numpy(np.array(p, dtype=dtype, copy=True)))
                    for n, p in params.items()}
@@ -84,11 +135,18 @@ def build(opt: O.Optimizer, params: Mapping[str, np.ndarray] | None, dtype: str,
         f"{k}={v!r}" for k, v in kwargs.items()) + ")"
     if decayed and others:
         call += f" with parameter groups {decayed} (weight_decay={wd!r}) and {others} (weight_decay=0.0)"
-    return TorchOptimizerTwin(optimizer, tensors, call)
+    hook = None
+    if clip is not None:
+        hook, text = _clip_hook(clip, tensors)
+        call = f"{text}; then {call}.step()"
+    default = dtype if isinstance(opt, O.Nadam) and dtype == "float64" else None
+    if default:
+        call += "  # stepped under torch.set_default_dtype(torch.float64): NAdam's mu_product has the default dtype"
+    return TorchOptimizerTwin(optimizer, tensors, call, clip=hook, default_dtype=default)
 
 
 def _weight_decay(opt: O.Optimizer) -> float:
-    if opt.weight_decay == 0 or opt.weight_decay_mode == "coupled" or isinstance(opt, O.Adam):
+    if opt.weight_decay == 0 or opt.weight_decay_mode == "coupled" or isinstance(opt, (O.Adam, O.Nadam)):
         return opt.weight_decay
     if isinstance(opt, O.SGD) and opt.momentum == 0:
         return opt.weight_decay  # plain SGD: p - lr*wd*p - lr*g == p - lr*(g + wd*p)
@@ -124,3 +182,15 @@ def _(opt: O.Adam):
     if isinstance(opt, O.AdamW):
         return "AdamW", kwargs
     return "Adam", {**kwargs, "decoupled_weight_decay": opt.weight_decay_mode == "decoupled"}
+
+
+@_spec.register
+def _(opt: O.Adamax):
+    # eps "outside" (Keras) has no PyTorch setting: the nearest Adamax (eps inside the max); the case records it
+    return "Adamax", {"betas": (opt.beta_1, opt.beta_2), "eps": opt.eps, "capturable": False}
+
+
+@_spec.register
+def _(opt: O.Nadam):
+    return "NAdam", {"betas": (opt.beta_1, opt.beta_2), "eps": opt.eps, "momentum_decay": opt.momentum_decay,
+                     "decoupled_weight_decay": opt.weight_decay_mode == "decoupled", "capturable": False}

@@ -125,7 +125,7 @@ class KerasLayerTwin:
         tf = frameworks.tf()
         names = list(self.params)
         sources = [self._x] + [self.params[k][0] for k in names]
-        upstream = tf.constant(self.to_fw(dy) if dy.ndim == 4 else dy)
+        upstream = tf.constant(self.to_fw(dy) if dy.ndim >= 3 else dy)  # images (N, C, H, W), sequences (N, C, L)
         out = self._tape.gradient(self._y, sources, output_gradients=upstream)
         dx = self.from_fw(out[0].numpy())
         grads = {k: self.params[k][1](g.numpy()) for k, g in zip(names, out[1:], strict=True)}

@@ -241,8 +241,10 @@ class _Run:
                 change = np.broadcast_to(d[:, None, None, None], (p, n, *y.shape[2:]))
             else:
                 f, c, kh, kw = np.unravel_index(idx, layer.params["W"].shape)
+                c = c + f // (layer.filters // layer.groups) * (layer.in_channels // layer.groups)  # group's input
                 xp = ic.pad(x, layer.pads_for(x.shape[2:]))
-                win = ic.windows(xp, layer.kernel_size, layer.stride, y.shape[2:])  # (N, C, OH, OW, KH, KW)
+                # (N, C, OH, OW, KH, KW)
+                win = ic.windows(xp, layer.kernel_size, layer.stride, y.shape[2:], layer.dilation)
                 change = win[:, c, :, :, kh, kw] * d[:, None, None, None]  # (P, N, OH, OW)
             moved = change.reshape(p, n, -1).any(axis=2) if sparse else np.ones((p, n), bool)
             pert, sample = np.nonzero(moved)

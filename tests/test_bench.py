@@ -67,12 +67,35 @@ def test_results_table_ratios_and_targets():
     assert row.loc[("keras_fit", "float32"), "RSS / torch"] == pytest.approx(2.0)
     assert row.loc[("scratch", "float64"), "epoch / torch"] == pytest.approx(1.5)  # no torch float64: float32
     assert bool(row.loc[("scratch", "float32"), "extrapolated"])
+    assert row.loc[("scratch", "float32"), "fastest peer"] == "torch"  # 2.0 s against Keras fit's 4.0 s
+    assert row.loc[("scratch", "float64"), "epoch / fastest peer"] == pytest.approx(1.5)
     targets = report.targets_table(df)
-    assert targets.to_dict("records") == [{"model": "twolayer", "measure": "epoch time / PyTorch",
-                                           "target": "<= 0.7", "measured": "0.50", "met": "yes"}]
+    assert targets.to_dict("records") == [
+        {"model": "twolayer", "measure": "epoch time / fastest peer (PyTorch loop)", "target": "<= 1.0",
+         "measured": "0.50", "met": "yes"},
+        {"model": "twolayer", "measure": "evaluation time / fastest peer", "target": "<= 1.0", "measured": "0.50",
+         "met": "yes"}]
     before = df.assign(**{"epoch s (median)": df["epoch s (median)"] * 4, "epoch / torch": df["epoch / torch"] * 4})
     table = report.before_after(df, before)
     assert list(table["speed-up vs torch"]) == ["4.0x", "4.0x"]
+
+
+def test_fastest_peer_and_roofline():
+    results = [_result("torch", "float32", [2.0], [1.0], 500.0, model="simple_convnet"),
+               _result("keras_loop", "float32", [1.0], [3.0], 800.0, model="simple_convnet"),
+               _result("scratch", "float32", [1.5], [0.5], 400.0, model="simple_convnet")]
+    ceiling = [{"library": "numpy", "dtype": "float32", "GFLOP/s": 100.0},
+               {"library": "torch", "dtype": "float32", "GFLOP/s": 120.0},
+               {"library": "numpy", "dtype": "float64", "GFLOP/s": 500.0}]  # not the float32 ceiling
+    df = report.results_table(results, iterations=600, ceiling_rows=ceiling).set_index("impl")
+    assert df.loc["scratch", "fastest peer"] == "keras_loop"
+    assert df.loc["scratch", "epoch / fastest peer"] == pytest.approx(1.5)
+    assert df.loc["scratch", "eval / fastest peer"] == pytest.approx(0.5)  # evaluation: PyTorch is its fastest
+    # 1e9 FLOP per step, 600 steps per epoch, 1.5 s per epoch: 400 GFLOP/s over a 120 GFLOP/s ceiling
+    assert df.loc["scratch", "roofline"] == pytest.approx(400 / 120)
+    met = report.targets_table(df.reset_index()).set_index("measure")["met"]
+    assert met["epoch time / fastest peer (Keras loop)"] == "NO"
+    assert met["train GFLOP/s / float32 ceiling"] == "yes"
 
 
 def test_ceiling_is_positive():

@@ -26,7 +26,8 @@ LAYER_CASES = [c for c in CASES if c.kind == "layer"]
 LOSS_CASES = [c for c in CASES if c.kind == "loss"]
 
 
-@pytest.mark.parametrize("case", LAYER_CASES, ids=[c.id for c in LAYER_CASES])
+@pytest.mark.parametrize("case", [pytest.param(c, id=c.id, marks=(pytest.mark.slow,) if c.params.get("slow") else ())
+                                  for c in LAYER_CASES])
 def test_layer_backward_matches_numerical_gradient(case):
     rng = np.random.default_rng(case.seed)
     shape = case.inputs(rng, "float64")["xs"][0].shape

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("comparisons", "scratch", "reference")
+PACKAGES = ("comparisons", "scratch", "reference", "dlparity")
 
 
 def modules() -> dict[str, Path]:

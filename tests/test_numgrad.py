@@ -75,7 +75,9 @@ CHECK = {"twolayer": (1e-5, 1e-6), "mlp4x32": (1e-5, 1e-6), "simple_convnet": (1
 LIMIT = {"twolayer": 1200, "mlp4x32": 1200, "simple_convnet": 400}  # textbook-loop entries per array (time)
 
 
-@pytest.mark.parametrize("name", list(CHECK))
+# simple_convnet's check (430,000 parameters, a minute on two cores) runs with the slow set; the fast
+# set covers every convolution and pooling layer on a small network (test_every_layer_type_...).
+@pytest.mark.parametrize("name", ["twolayer", "mlp4x32", pytest.param("simple_convnet", marks=pytest.mark.slow)])
 def test_fast_equals_textbook_loop_and_backprop_on_model_specs(name):
     model = models.build(name, seed=1, dtype="float64")
     x, t = _batch(models.get(name).input_shape)
@@ -255,6 +257,7 @@ def test_float32_gradient_check_warns_and_opt_in_silences():
         numgrad.gradient_check(model, x, t, params=["dense2.b"], allow_low_precision=True)
 
 
+@pytest.mark.slow  # the full numerical gradient of a 784-50-10 network, four times (the report job reruns it)
 def test_precision_float32_useless_float64_close_at_textbook_step():
     rng = np.random.default_rng(0)
     x = rng.random((100, 784)) * (rng.random((100, 784)) < 0.2)

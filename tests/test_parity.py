@@ -9,8 +9,11 @@ from comparisons.harness.runner import KNOWN
 from comparisons.table import CASES
 from comparisons.table.spec import DTYPES
 
+#: Cases whose ``params`` say ``slow`` (more configurations of a component another case already covers
+#: in the fast set) run with ``-m slow``; the reports run every case.
 PARAMS = [
-    pytest.param(case, fw, dtype, id=f"{case.id}-{fw}-{dtype}")
+    pytest.param(case, fw, dtype, id=f"{case.id}-{fw}-{dtype}",
+                 marks=(pytest.mark.slow,) if case.params.get("slow") else ())
     for case in CASES
     for fw in case.frameworks
     for dtype in DTYPES

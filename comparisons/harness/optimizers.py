@@ -49,5 +49,5 @@ def run_optimizer(case: Case, framework: str, dtype: str) -> Iterator[Compared]:
             path[name].append(fw[name].astype(np.float64))
             seen[name].append(g_fw[name].astype(np.float64))
             ctx = Context(dtype, inputs={"name": name, "step": t, "lrs": lrs[:t], "grads": tuple(seen[name]),
-                                         "path": tuple(path[name])})
+                                         "path": tuple(path[name]), "all_grads": inputs["grads"][:t]})
             yield pair(case, framework, f"param:{name}", t, value.copy(), fw[name], ctx)

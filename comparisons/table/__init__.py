@@ -1,25 +1,30 @@
 """THE case table: every scratch component against Keras and PyTorch, as data.
 
-One module per kind: ``layers`` (layers and losses), ``optimizers``, ``schedules``, ``callbacks``,
-``initializers``, and ``textbook`` (the book's classes, through ``book.BookLayer``); ``spec`` is
-the vocabulary (Case, Known, Tolerance), ``known`` the recorded framework differences, ``links``
-their link roots and ``components`` the registry of public scratch components. The harness
-(``comparisons.harness``) runs the entries; the table never imports it. ``CASES`` is the whole
-table in report order, ``BY_ID`` indexes it and ``get`` looks one case up with a helpful error.
+One module per kind: ``layers`` (layers and losses), ``optimizers`` and ``optimizers_adam``,
+``schedules``, ``callbacks``, ``initializers``, and ``textbook`` (the book's classes, through
+``book.BookLayer``); ``spec`` is the vocabulary (Case, Known, Tolerance), ``known`` the recorded
+framework differences, ``links`` their link roots and ``components`` the registry of public scratch
+components. The harness (``comparisons.harness``) runs the entries; the table never imports it.
+``CASES`` is the whole table in report order, ``BY_ID`` indexes it and ``get`` looks one case up
+with a helpful error.
 """
 
 from __future__ import annotations
 
 from comparisons.table.callbacks import CALLBACKS
+from comparisons.table.conv_variants import CONV_VARIANTS
 from comparisons.table.initializers import INITIALIZERS
 from comparisons.table.layers import ACTIVATIONS, BATCHNORM, CONV, DENSE, DROPOUT, LOSSES, POOLING
-from comparisons.table.optimizers import OPTIMIZERS
+from comparisons.table.optimizer_variants import OPTIMIZER_VARIANTS
+from comparisons.table.optimizers import ADAGRAD_CASES, SGD_CASES
+from comparisons.table.optimizers_adam import ADAM_CASES, RMSPROP_CASES
 from comparisons.table.schedules import SCHEDULES
 from comparisons.table.spec import Case, Tolerance
 from comparisons.table.textbook import BOOK_OPTIMIZERS, TEXTBOOK
 
-CASES: list[Case] = [*DENSE, *ACTIVATIONS, *CONV, *POOLING, *BATCHNORM, *DROPOUT, *LOSSES,
-                     *INITIALIZERS, *OPTIMIZERS, *BOOK_OPTIMIZERS, *SCHEDULES, *CALLBACKS, *TEXTBOOK]
+CASES: list[Case] = [*DENSE, *ACTIVATIONS, *CONV, *POOLING, *CONV_VARIANTS, *BATCHNORM, *DROPOUT, *LOSSES,
+                     *INITIALIZERS, *SGD_CASES, *ADAGRAD_CASES, *RMSPROP_CASES, *ADAM_CASES, *OPTIMIZER_VARIANTS,
+                     *BOOK_OPTIMIZERS, *SCHEDULES, *CALLBACKS, *TEXTBOOK]
 BY_ID: dict[str, Case] = {c.id: c for c in CASES}
 
 

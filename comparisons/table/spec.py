@@ -106,6 +106,7 @@ class Case:
         script: for layers, the modes of successive steps (``("train", "train", "eval")``).
         params: kind-specific settings for the runner (number of steps, epochs, initial learning
             rate, callback grid...): everything the run needs, so no runner reads a module constant.
+            ``slow``: True puts the case's tests in the slow set (the reports run every case).
         check: for kinds with several procedures, which one (callbacks: ``"plateau"``,
             ``"early-stopping"``, ``"checkpoint"``, ``"lr-scheduler"``); empty otherwise.
         tolerance: per dtype.

@@ -12,6 +12,7 @@ import numpy as np
 
 from comparisons.table import known as K
 from comparisons.table import optimizers as O
+from comparisons.table import optimizers_adam as OA
 from comparisons.table.book import BookLayer, BookOptimizer
 from comparisons.table.layers import (
     EVAL_AFTER_TRAIN,
@@ -129,10 +130,10 @@ BOOK_OPTIMIZERS = [
     book_case("AdaGrad", O.AG_COVERS, "the book's AdaGrad(lr=0.01): h from 0, 1e-7 outside the root",
               lambda: TB.AdaGrad(lr=0.01), O.adagrad(0.0, 1e-7, "outside"), 0.01, scale=O.visible(1e-7),
               known=[O.adagrad_eps("keras", init=0.0, eps=1e-7, scratch_placement="outside the root")]),
-    book_case("RMSprop", O.RMS_COVERS, "the book's RMSprop(lr=0.01, decay_rate=0.99): 1e-7 outside the root",
-              lambda: TB.RMSprop(lr=0.01, decay_rate=0.99), O.rmsprop(0.99, 1e-7, "outside"), 0.01,
-              scale=O.visible(1e-7), known=[O.rmsprop_eps("keras", rho=0.99, eps=1e-7)]),
-    book_case("Adam", O.ADAM_COVERS, "the book's Adam(lr=0.001, beta1=0.9, beta2=0.999): 1e-7 as epsilon hat = Keras",
-              lambda: TB.Adam(lr=0.001, beta1=O.B1, beta2=O.B2), O.adam(1e-7, "hat"), 0.001, scale=O.ADAM_SCALE,
-              known=[O.adam_eps("torch", eps=1e-7)]),
+    book_case("RMSprop", OA.RMS_COVERS, "the book's RMSprop(lr=0.01, decay_rate=0.99): 1e-7 outside the root",
+              lambda: TB.RMSprop(lr=0.01, decay_rate=0.99), OA.rmsprop(0.99, 1e-7, "outside"), 0.01,
+              scale=O.visible(1e-7), known=[OA.rmsprop_eps("keras", rho=0.99, eps=1e-7)]),
+    book_case("Adam", OA.ADAM_COVERS, "the book's Adam(lr=0.001, beta1=0.9, beta2=0.999): 1e-7 as epsilon hat = Keras",
+              lambda: TB.Adam(lr=0.001, beta1=OA.B1, beta2=OA.B2), OA.adam(1e-7, "hat"), 0.001, scale=O.ADAM_SCALE,
+              known=[OA.adam_eps("torch", eps=1e-7)]),
 ]

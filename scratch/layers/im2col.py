@@ -93,14 +93,21 @@ def pad(x: np.ndarray, pads: Pads, value: float = 0.0) -> np.ndarray:
     return np.pad(x, ((0, 0), (0, 0), (top, bottom), (left, right)), constant_values=value)
 
 
+def effective_kernel(kernel: tuple[int, int], dilation: tuple[int, int]) -> tuple[int, int]:
+    """The span (d * (k - 1) + 1) of a dilated kernel along each axis."""
+    return (dilation[0] * (kernel[0] - 1) + 1, dilation[1] * (kernel[1] - 1) + 1)
+
+
 def windows(
-    xp: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int], out_hw: tuple[int, int]
+    xp: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int], out_hw: tuple[int, int],
+    dilation: tuple[int, int] = (1, 1),
 ) -> np.ndarray:
-    """Read-only strided view (N, C, OH, OW, KH, KW) of a padded NCHW array; no copy."""
+    """Read-only strided view (N, C, OH, OW, KH, KW) of a padded NCHW array; no copy. Kernel cell
+    (i, j) of window (oh, ow) is xp[..., oh * SH + i * DH, ow * SW + j * DW] (DH, DW: dilation)."""
     n, c = xp.shape[:2]
     sn, sc, sh, sw = xp.strides
     shape = (n, c, out_hw[0], out_hw[1], kernel[0], kernel[1])
-    strides = (sn, sc, sh * stride[0], sw * stride[1], sh, sw)
+    strides = (sn, sc, sh * stride[0], sw * stride[1], sh * dilation[0], sw * dilation[1])
     return as_strided(xp, shape=shape, strides=strides, writeable=False)
 
 
@@ -120,13 +127,14 @@ def im2col_batched(
     out_hw: tuple[int, int],
     *,
     ones_row: bool = False,
+    dilation: tuple[int, int] = (1, 1),
 ) -> np.ndarray:
     """Padded (N, C, Hp, Wp) -> (N, C*KH*KW, OH*OW): rows (c, kh, kw), columns (oh, ow), per image.
 
     With ``ones_row=True`` a last row of ones is appended, (N, C*KH*KW + 1, OH*OW), so that a bias
     rides along in the matrix product as one more kernel column ([W2 | b] @ [col; 1]).
     """
-    win = windows(xp, kernel, stride, out_hw)
+    win = windows(xp, kernel, stride, out_hw, dilation)
     n, c, oh, ow, kh, kw = win.shape
     k = c * kh * kw
     out = np.empty((n, k + int(ones_row), oh * ow), dtype=xp.dtype)
@@ -143,20 +151,23 @@ def col2im_batched(
     kernel: tuple[int, int],
     stride: tuple[int, int],
     out_hw: tuple[int, int],
+    dilation: tuple[int, int] = (1, 1),
 ) -> np.ndarray:
     """Adjoint of ``im2col_batched``: (N, C*KH*KW, OH*OW) -> padded (N, C, Hp, Wp), overlaps summed.
 
     One strided add per kernel offset (KH*KW of them), each over the whole batch; with a stride
-    of at least the kernel size the windows do not overlap and each offset is a plain copy.
+    of at least the kernel size (and no dilation) the windows do not overlap and each offset is a
+    plain copy.
     """
     n, c = padded_shape[:2]
-    (kh, kw), (sh, sw), (oh, ow) = kernel, stride, out_hw
+    (kh, kw), (sh, sw), (oh, ow), (dh, dw) = kernel, stride, out_hw, dilation
     slabs = cols.reshape(n, c, kh, kw, oh, ow)  # (N, C*KH*KW, OH*OW) -> (N, C, KH, KW, OH, OW)
-    overlap = sh < kh or sw < kw
+    overlap = sh < kh or sw < kw or (dh, dw) != (1, 1)
     out = np.zeros(padded_shape, dtype=cols.dtype)
     for i in range(kh):
         for j in range(kw):
-            dst = out[:, :, i : i + sh * oh : sh, j : j + sw * ow : sw]  # (N, C, OH, OW) view
+            # (N, C, OH, OW) view
+            dst = out[:, :, i * dh : i * dh + sh * oh : sh, j * dw : j * dw + sw * ow : sw]
             if overlap:
                 dst += slabs[:, :, i, j]
             else:

@@ -126,7 +126,7 @@ def run(models: list[str], impls: list[str], dtypes: list[str], *, repeats: int,
             "duration_s": time.perf_counter() - start, "load": {"start": load_start, "end": os.getloadavg()[0]},
             "ceiling": ceiling_rows, "profile_iterations": profile_iterations,
             "data": f"synthetic data ({synthetic} random images)" if synthetic else "MNIST", "max_wait": max_wait}
-    df = report.results_table(results, iterations)
+    df = report.results_table(results, iterations, ceiling_rows)
     out = Path(out)
     before = before if before is not None else (out / BEFORE_NAME if (out / BEFORE_NAME).exists() else None)
     before_df = before_profile = None

@@ -2,7 +2,9 @@
 
 ``train(iterations) -> seconds`` runs that many SGD steps on consecutive training batches (going
 on where the previous call stopped, wrapping at the end of the set); ``evaluate() -> (seconds,
-accuracy)`` classifies the 10,000 test images in batches of ``EVAL_BATCH``.
+accuracy)`` classifies the 10,000 test images in batches of ``EVAL_BATCH`` (scratch and PyTorch,
+through the trainer's ``evaluate``, also compute the loss of each batch: a softmax over 10 columns,
+a small share of the forward pass).
 
 Every implementation trains the same model (the frameworks get the scratch model's initial
 weights through ``reference.model_twin``) with plain SGD at the same learning rate, softmax

@@ -15,9 +15,11 @@ with 2 threads on 2 cores, a busy core stalls every parallel region of the run t
 a run timed under load can be many times slower (see Method)."""
 
 TARGETS = """\
-Epoch time of scratch in float32 against PyTorch's (same batch size, same run): at most 0.7x for
-the multi-layer perceptrons, at most 1.0x for the convnet; and the convnet's peak memory at most
-PyTorch's. The thread count matters for the convnet: NumPy runs its element-wise work (ReLU,
+Epoch and evaluation time of scratch in float32 against the fastest framework of the same run
+(PyTorch loop, Keras fit or Keras loop, same batch size): at most 1.0x on every model; the convnet's
+matrix products at 60% of the machine's float32 ceiling or better (`roofline`: train GFLOP/s over
+the best GFLOP/s of the BLAS ceiling below); and the convnet's peak memory at most PyTorch's.
+The thread count matters for the convnet: NumPy runs its element-wise work (ReLU,
 pooling, the im2col copy) on one core and its stacks of small matrix products single-threaded,
 while PyTorch spreads every kernel over all its threads; `--threads 1` compares the two on one
 core each."""

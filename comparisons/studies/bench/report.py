@@ -12,11 +12,22 @@ from comparisons.report.document import Document
 from comparisons.studies.bench.driver import ConfigResult
 
 LABELS = {"scratch": "scratch (NumPy)", "torch": "PyTorch loop", "keras_fit": "Keras fit", "keras_loop": "Keras loop"}
-TARGETS = {"mlp4x32": 0.7, "mlp4x128_bn_dropout": 0.7, "twolayer": 0.7, "simple_convnet": 1.0}  # scratch/torch, float32
+PEERS = ("torch", "keras_fit", "keras_loop")  # the frameworks scratch is measured against
+#: scratch float32 epoch time / the fastest peer's, per model; and the convnet's share of the roofline
+TARGETS = {"mlp4x32": 1.0, "mlp4x128_bn_dropout": 1.0, "twolayer": 1.0, "simple_convnet": 1.0}
+ROOFLINE_TARGETS = {"simple_convnet": 0.6}
 
 
-def results_table(results: list[ConfigResult], iterations: int) -> pd.DataFrame:
-    """One row per (model, impl, dtype): epoch and evaluation seconds, peak RSS, ratios to PyTorch."""
+def float32_ceiling(ceiling_rows: list[dict]) -> float:
+    """The machine's float32 matrix-product ceiling: the best GFLOP/s of any library measured."""
+    values = [r["GFLOP/s"] for r in ceiling_rows if r["dtype"] == "float32"]
+    return max(values) if values else float("nan")
+
+
+def results_table(results: list[ConfigResult], iterations: int, ceiling_rows: list[dict] | None = None) -> pd.DataFrame:
+    """One row per (model, impl, dtype): epoch and evaluation seconds, peak RSS, ratios to PyTorch and
+    to the fastest peer of the same run, and the roofline fraction (train GFLOP/s over the machine's
+    float32 matrix-product ceiling, from ``ceiling_rows``; NaN without them)."""
     rows = []
     for r in results:
         steps = -(-r.setup["train_size"] // r.setup["batch"])  # ceil(60000 / batch)
@@ -38,7 +49,26 @@ def results_table(results: list[ConfigResult], iterations: int) -> pd.DataFrame:
     for col, ratio in (("epoch s (median)", "epoch / torch"), ("eval s (median)", "eval / torch"),
                        ("peak RSS MB", "RSS / torch")):
         df[ratio] = [row[col] / _torch(df, row, col) for _, row in df.iterrows()]
+    peers = [_fastest_peer(df, row) for _, row in df.iterrows()]
+    df["fastest peer"] = [p for p, _, _ in peers]
+    df["epoch / fastest peer"] = [row["epoch s (median)"] / s for (_, row), (_, s, _) in zip(df.iterrows(), peers,
+                                                                                           strict=True)]
+    df["eval / fastest peer"] = [row["eval s (median)"] / e for (_, row), (_, _, e) in zip(df.iterrows(), peers,
+                                                                                         strict=True)]
+    df["roofline"] = df["train GFLOP/s"] / float32_ceiling(ceiling_rows or [])
     return df
+
+
+def _fastest_peer(df: pd.DataFrame, row: pd.Series) -> tuple[str, float, float]:
+    """(implementation, epoch s, eval s) of the fastest framework in the run for the row's model and
+    dtype (float32 when no framework ran in the row's dtype); epoch and evaluation each take their own
+    fastest."""
+    for dtype in (row["dtype"], "float32"):
+        hit = df[(df["model"] == row["model"]) & df["impl"].isin(PEERS) & (df["dtype"] == dtype)]
+        if len(hit):
+            best = hit.loc[hit["epoch s (median)"].idxmin()]
+            return str(best["impl"]), float(best["epoch s (median)"]), float(hit["eval s (median)"].min())
+    return "", float("nan"), float("nan")
 
 
 def _torch(df: pd.DataFrame, row: pd.Series, col: str) -> float:
@@ -58,12 +88,15 @@ def display_table(df: pd.DataFrame) -> pd.DataFrame:
                                       zip(df["epoch s (median)"], df["epoch s (min)"], df["epoch s (max)"],
                                           df["extrapolated"], strict=True)],
         "epoch / torch": df["epoch / torch"].map(lambda v: f"{v:.2f}"),
+        "epoch / fastest": [f"{v:.2f} ({LABELS.get(p, '-')})" for v, p in
+                            zip(df["epoch / fastest peer"], df["fastest peer"], strict=True)],
         "eval 10k s [min, max]": [f"{m:.3f} [{lo:.3f}, {hi:.3f}]" for m, lo, hi in
                                   zip(df["eval s (median)"], df["eval s (min)"], df["eval s (max)"], strict=True)],
         "eval / torch": df["eval / torch"].map(lambda v: f"{v:.2f}"),
         "peak RSS MB": df["peak RSS MB"].map(lambda v: f"{v:.0f}"),
         "RSS / torch": df["RSS / torch"].map(lambda v: f"{v:.2f}"),
         "train GFLOP/s": df["train GFLOP/s"].map(lambda v: f"{v:.1f}"),
+        "roofline": df["roofline"].map(lambda v: "-" if pd.isna(v) else f"{v:.2f}"),
         "other load": [f"{100 * m:.0f}% (max {100 * x:.0f}%)" for m, x in
                        zip(df["other load (median)"], df["other load (max)"], strict=True)],
     })
@@ -71,19 +104,27 @@ def display_table(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def targets_table(df: pd.DataFrame) -> pd.DataFrame:
-    """Scratch float32 against its targets: epoch time vs PyTorch; peak RSS of the convnet."""
+    """Scratch float32 against its targets: epoch and evaluation time vs the fastest peer, the
+    convnet's roofline fraction and peak RSS."""
     rows = []
+
+    def add(model: str, measure: str, target: float, value: float, higher_is_better: bool = False) -> None:
+        met = value >= target if higher_is_better else value <= target
+        rows.append({"model": model, "measure": measure, "target": f"{'>=' if higher_is_better else '<='} {target:.1f}",
+                     "measured": f"{value:.2f}", "met": "yes" if met else "NO"})
+
     for model, target in TARGETS.items():
         hit = df[(df["model"] == model) & (df["impl"] == "scratch") & (df["dtype"] == "float32")]
-        if not len(hit) or pd.isna(hit["epoch / torch"].iloc[0]):
+        if not len(hit) or pd.isna(hit["epoch / fastest peer"].iloc[0]):
             continue
-        ratio = float(hit["epoch / torch"].iloc[0])
-        rows.append({"model": model, "measure": "epoch time / PyTorch", "target": f"<= {target:.1f}",
-                     "measured": f"{ratio:.2f}", "met": "yes" if ratio <= target else "NO"})
+        row = hit.iloc[0]
+        peer = LABELS.get(row["fastest peer"], row["fastest peer"])
+        add(model, f"epoch time / fastest peer ({peer})", target, float(row["epoch / fastest peer"]))
+        add(model, "evaluation time / fastest peer", 1.0, float(row["eval / fastest peer"]))
+        if model in ROOFLINE_TARGETS and not pd.isna(row["roofline"]):
+            add(model, "train GFLOP/s / float32 ceiling", ROOFLINE_TARGETS[model], float(row["roofline"]), True)
         if model == "simple_convnet":
-            rss = float(hit["RSS / torch"].iloc[0])
-            rows.append({"model": model, "measure": "peak RSS / PyTorch", "target": "<= 1.0",
-                         "measured": f"{rss:.2f}", "met": "yes" if rss <= 1.0 else "NO"})
+            add(model, "peak RSS / PyTorch", 1.0, float(row["RSS / torch"]))
     return pd.DataFrame(rows)
 
 

@@ -1,0 +1,5 @@
+import sys
+
+from dlparity.cli import main
+
+sys.exit(main())
