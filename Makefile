@@ -29,11 +29,11 @@ test: $(STAMP)  ## run the test suite (slow runs excluded: full MNIST trainings,
 test-slow: $(STAMP)  ## run only the slow tests
 	$(PY) -m pytest -m slow -q
 
-report: $(STAMP)  ## every comparison into reports/ (short MNIST runs; FULL=1 for the full recipes)
+report: $(STAMP)  ## every comparison into reports/ (keeps the full MNIST runs on disk; FULL=1 reruns them)
 	$(PY) -m comparisons report $(if $(FULL),--full)
 
 bench: $(STAMP)  ## speed and memory benchmarks into reports/benchmarks.*
-	$(PY) -m comparisons bench
+	$(PY) -m comparisons bench --out reports
 
 lint: $(STAMP)  ## ruff
 	$(PY) -m ruff check scratch reference comparisons tests dlparity examples

@@ -31,6 +31,7 @@ NUMERIC_RULES: dict[str, tuple[type, float, bool, str]] = {
     "lr": (float, 0.0, False, "a learning rate"),
     "h": (float, 0.0, False, "a difference step"),
     "seed": (int, 0.0, True, "a seed"),
+    "seeds": (int, 1.0, True, "a number of seeds"),
     "train_limit": (int, 1.0, True, "a number of images"),
     "test_limit": (int, 1.0, True, "a number of images"),
     "profile_iterations": (int, 1.0, True, "a number of iterations"),

@@ -5,11 +5,12 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import textwrap
 from pathlib import Path
 
 from comparisons.argtypes import check_directories, check_numbers, csv_choices
 from comparisons.jobs import BY_NAME as REPORT_JOBS
-from comparisons.paths import REPORTS
+from comparisons.paths import REPORTS, add_out_argument, output_root
 from comparisons.table.spec import DTYPES, FRAMEWORKS
 
 DEFAULT_OUT = REPORTS
@@ -23,6 +24,9 @@ examples:
   python -m comparisons small-tasks --task xor,moons  gates, blobs, moons in lock-step, decision boundaries
   python -m comparisons matrix --study variance    many MNIST runs (models x dtypes x seeds) on Dask, resumable
   python -m comparisons report                     what `make report` runs: every report into reports/
+
+output: every command writes a tree laid out like reports/ under --out DIR, by default under out/
+(ignored by git; $DLPARITY_OUT moves it); only `report` writes reports/ unless --out reports is given.
 """
 
 
@@ -61,14 +65,11 @@ def cmd_parity(args) -> int:
     cases = _select(args.case)
     df = parity.run_table(cases, args.framework, args.dtype, progress=not args.quiet)
     bad = df[~df["verdict"].isin(["pass", "known difference"])]
-    print(parity.overview(df).to_string(index=False))
-    full = not args.case and set(args.framework) == set(FRAMEWORKS) and set(args.dtype) == set(DTYPES)
-    if args.out or full:
-        out = Path(args.out) if args.out else DEFAULT_OUT
-        for p in parity.write(df, cases, out):
-            print(f"wrote {p}")
-    elif not args.quiet:
-        print("(a filtered run writes no report unless --out DIR is given)")
+    print(parity.terminal_overview(df).to_string(index=False))
+    for p in parity.write(df, cases, output_root(args)):
+        print(f"wrote {p}")
+    print(parity.verdict_line(df))
+    print(textwrap.fill(parity.TERMINAL_LEGEND, 100))
     if len(bad):
         print(f"\n{len(bad)} FAILED quantities:", file=sys.stderr)
         for _, r in bad.iterrows():
@@ -81,6 +82,14 @@ def cmd_report(args) -> int:
     from comparisons import jobs as reports
 
     return reports.write_all(Path(args.out), progress=not args.quiet, full=args.full, only=args.only)
+
+
+def cmd_render(args) -> int:
+    from comparisons.report import render
+
+    paths = render.rerender(Path(args.root))
+    print(f"wrote {len(paths)} HTML pages under {args.root}")
+    return 0
 
 
 def build_parser(prog: str = "python -m comparisons") -> argparse.ArgumentParser:
@@ -97,24 +106,29 @@ def build_parser(prog: str = "python -m comparisons") -> argparse.ArgumentParser
                     help="only cases of this kind")
     sp.set_defaults(func=cmd_list)
 
-    sp = sub.add_parser("parity", help="run cases and report their errors (writes reports/parity.* on a full run)",
+    sp = sub.add_parser("parity", help="run cases and report their errors (parity.md/.csv/.html under --out)",
                         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     sp.add_argument("--case", nargs="+", metavar="ID", help="case ids or id prefixes (default: all)")
     sp.add_argument("--framework", type=csv_choices(FRAMEWORKS), default=list(FRAMEWORKS),
                     help="keras,torch (default both)")
     sp.add_argument("--dtype", type=csv_choices(DTYPES), default=list(DTYPES), help="float64,float32 (default both)")
-    sp.add_argument("--out", metavar="DIR", help="write parity.md/.csv/.html here (default reports/ on a full run)")
+    add_out_argument(sp)
     sp.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     sp.set_defaults(func=cmd_parity)
 
     sp = sub.add_parser("report", help="write every report into reports/ (what `make report` runs)")
-    sp.add_argument("--out", default=str(DEFAULT_OUT), metavar="DIR", help="output directory (default reports/)")
+    sp.add_argument("--out", default=str(DEFAULT_OUT), metavar="DIR",
+                    help="report tree root (default reports/, the committed reports)")
     sp.add_argument("--full", action="store_true", help="MNIST runs with the full recipes (hours) instead of the "
                                                         "short default (minutes); also FULL=1 with make")
     sp.add_argument("--only", type=csv_choices(list(REPORT_JOBS)), metavar="JOB[,JOB]",
                     help=f"run only these jobs ({', '.join(REPORT_JOBS)}); the index links every report present")
     sp.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     sp.set_defaults(func=cmd_report)
+
+    sp = sub.add_parser("render", help="rewrite every HTML page of a report tree from its Markdown (no runs)")
+    sp.add_argument("root", metavar="DIR", help="the report tree, e.g. reports")
+    sp.set_defaults(func=cmd_render)
 
     from comparisons.studies.mnist.cli import add_commands as mnist_commands
 
@@ -160,6 +174,8 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> int:
     an output directory that cannot be written), 130 interrupted. ``DLPARITY_DEBUG=1`` re-raises
     failures with their traceback.
     """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before any framework import: no C++ log lines
+    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
     parser = build_parser(prog) if prog else build_parser()
     args = parser.parse_args(argv)
     problems = check_numbers(args) + check_directories(args)

@@ -54,6 +54,8 @@ def _small_tasks(out: Path, progress: bool, full: bool) -> bool:
 
 
 def _mnist(out: Path, progress: bool, full: bool) -> bool:
+    """Full recipes with ``full``; otherwise keep every full recipe on disk and run a short budget
+    into ``mnist/short/`` only where none is there (the summary labels those rows short)."""
     from comparisons.studies import models
     from comparisons.studies.mnist import sensitivity, summary
     from comparisons.studies.mnist.runner import SHORT, train
@@ -64,10 +66,14 @@ def _mnist(out: Path, progress: bool, full: bool) -> bool:
 
         study = spec.STUDIES["mnist"]
         ok = engine.run(spec.cells(list(study.models), list(study.dtypes), [0]), out / "mnist").ok
-        records = summary.runs_on_disk(out / "mnist")
+        records = summary.runs_on_disk(out / "mnist")[0]
     for name in () if full else models.MODELS:
         for dtype in ("float64", "float32"):
-            target = out / "mnist" / dtype
+            kept = out / "mnist" / dtype / name
+            if summary.is_full_run(kept):
+                print(f"kept {kept}/ (the full recipe on disk; FULL=1 reruns it)")
+                continue
+            target = out / "mnist" / summary.SHORT_DIR / dtype
             records.append(train(name, dtype=dtype, progress=progress, out=target, **SHORT[name]))
             print(f"wrote {target / name}/")
     print(f"wrote {sensitivity.write(out / 'mnist', progress=progress)[0]}")
@@ -100,7 +106,7 @@ JOBS: tuple[Job, ...] = (
          "equality needs, the measured worst errors and the known differences; the textbook's, Keras's and "
          "PyTorch's defaults side by side, read from the installed libraries"),)),
     Job("schedules", _schedules, (
-        ("[lr_schedules.png](lr_schedules.png)",
+        ("[Learning-rate schedules](lr_schedules.png)",
          "each learning-rate schedule from scratch, Keras and PyTorch on one axis per schedule"),)),
     Job("numgrad", _numgrad, (
         ("[numgrad_precision.md](numgrad_precision.md) ([HTML](numgrad_precision.html), [CSV](numgrad_precision.csv))",

@@ -23,6 +23,7 @@ def keras() -> ModuleType:
         raise RuntimeError(f"KERAS_BACKEND: dlparity compares Keras on the TensorFlow backend, got {backend!r}")
     import tensorflow as tf
 
+    tf.get_logger().setLevel("ERROR")  # Python-side TensorFlow and absl warnings off the terminal
     tf.config.experimental.enable_op_determinism()
     import keras as k
 

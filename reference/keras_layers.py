@@ -12,7 +12,7 @@ from functools import singledispatch
 
 import numpy as np
 
-from reference import frameworks, keras_conv_layers, layouts
+from reference import frameworks, keras_attention, keras_conv_layers, keras_normact, keras_recurrent, layouts
 from reference.keras_helpers import IMAGE, _built, _const, _keras_padding, _nhwc, _seq, _stateless
 from reference.twin import KerasLayerTwin, _same
 from scratch import layers as L
@@ -161,5 +161,10 @@ def _(layer: L.Dropout, input_shape):
                           harvest_mask=True)
 
 
-for _cls, _builder in keras_conv_layers.BUILDERS.items():  # the convolution variants' twins
+# the convolution variants' twins; LayerNorm, GroupNorm, Embedding and the activations beyond the book
+for _cls, _builder in {**keras_conv_layers.BUILDERS, **keras_normact.BUILDERS}.items():
     build.register(_cls)(_builder)
+# the recurrent layers' and attention's twins
+for _cls in (L.SimpleRNN, L.LSTM, L.GRU):
+    build.register(_cls)(keras_recurrent.build_layer)
+build.register(L.MultiHeadAttention)(keras_attention.build_layer)

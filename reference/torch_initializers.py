@@ -19,7 +19,9 @@ import numpy as np
 from reference import frameworks, layouts
 
 Kwargs = Mapping[str, object] | Callable[[int, int], Mapping[str, object]]
-MODULES = ("nn.Linear", "nn.Conv2d")
+MODULES = ("nn.Linear", "nn.Conv2d", "nn.Embedding")
+#: Modules whose 2-D weight is laid out as in scratch (an Embedding table (num, dim) is not transposed).
+SAME_LAYOUT = ("nn.Embedding",)
 
 
 @dataclass(frozen=True)
@@ -59,7 +61,7 @@ class TorchInit:
             out = w.detach().numpy()
         if out.dtype != np.dtype(dtype):
             raise RuntimeError(f"PyTorch {self.name} returned {out.dtype}, expected {dtype}")
-        return layouts.dense_from_torch(out) if len(shape) == 2 else out
+        return layouts.dense_from_torch(out) if len(shape) == 2 and module not in SAME_LAYOUT else out
 
     @staticmethod
     def _module_default(torch, module, attr, kw, shape, seed, tdtype) -> np.ndarray:
@@ -71,9 +73,10 @@ class TorchInit:
             torch.manual_seed(int(seed))
             while have < size:
                 p = getattr(cls(**kw, dtype=tdtype), attr).detach().numpy()
-                if attr == "weight" and p.shape != _torch_shape(shape):
+                expected = tuple(shape) if module in SAME_LAYOUT else _torch_shape(shape)
+                if attr == "weight" and p.shape != expected:
                     raise ValueError(f"shape: {module}({kw}).weight has shape {p.shape}, expected "
-                                     f"{_torch_shape(shape)} (PyTorch layout of {shape})")
+                                     f"{expected} (PyTorch layout of {shape})")
                 parts.append(p)
                 have += p.size
         if have != size or (attr == "weight" and len(parts) != 1):

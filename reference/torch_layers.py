@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from functools import singledispatch
 
-from reference import frameworks, layouts, torch_conv_layers
+from reference import frameworks, layouts, torch_attention, torch_conv_layers, torch_normact, torch_recurrent
 from reference.torch_helpers import _stateless, _t, _tdtype
 from reference.twin import TorchLayerTwin, _same
 from scratch import layers as L
@@ -168,5 +168,10 @@ def _(layer: L.Dropout, input_shape):
                           harvest_mask=True, seed=1234)
 
 
-for _cls, _builder in torch_conv_layers.BUILDERS.items():  # the convolution variants' twins
+# the convolution variants' twins; LayerNorm, GroupNorm, Embedding and the activations beyond the book
+for _cls, _builder in {**torch_conv_layers.BUILDERS, **torch_normact.BUILDERS}.items():
     build.register(_cls)(_builder)
+# the recurrent layers' and attention's twins
+for _cls in (L.SimpleRNN, L.LSTM, L.GRU):
+    build.register(_cls)(torch_recurrent.build_layer)
+build.register(L.MultiHeadAttention)(torch_attention.build_layer)

@@ -364,10 +364,10 @@ def test_progress_bar_draws_only_when_enabled():
         bar.update(1_000_000)
     text = out.getvalue()
     assert text.startswith("\rget:   0%|") and text.endswith("\n")
-    assert "100%|########################| 2.0M/2.0MB" in text
+    assert "100%|##########| 2.00M/2.00M" in text
     quiet = io.StringIO()  # not a terminal: auto-disabled
     assert list(progress(range(5), desc="x", file=quiet)) == list(range(5)) and quiet.getvalue() == ""
     out = io.StringIO()
     with pytest.raises(KeyError), Progress(desc="n", enabled=True, file=out):
         raise KeyError
-    assert out.getvalue().endswith(" failed\n")
+    assert out.getvalue().endswith("failed]\n")

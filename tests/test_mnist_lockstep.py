@@ -25,7 +25,8 @@ F32_STEP_LOSS = 1e-3
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
-@pytest.mark.parametrize("name", list(models.MODELS))
+@pytest.mark.parametrize("name", [  # the row-by-row sequence models: tests/test_row_lockstep.py in the fast set
+    pytest.param(n, marks=pytest.mark.slow) if len(models.get(n).input_shape) == 2 else n for n in models.MODELS])
 def test_short_lockstep_run(name, dtype, tmp_path):
     record = train(name, dtype=dtype, epochs=2, train_limit=256, test_limit=128, out=tmp_path, progress=False)
     assert not record.stopped

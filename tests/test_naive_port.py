@@ -78,3 +78,13 @@ def test_report_files(tmp_path):
     assert "torch:same-padding" in set(df["impl"].dropna())
     md = (tmp_path / "naive_port.md").read_text()
     assert "![test accuracy difference per naive setting](naive_port.png)" in md and "Settings that do not occur" in md
+
+
+def test_layernorm_and_leaky_relu_defaults_part_on_their_variant():
+    got, skipped = _by_impl("mlp_ln_leaky", keys=("ln-eps-default", "leaky-slope-default"))
+    for impl in ("keras", "torch"):  # the spec's slope is float32(0.3), what Keras computes with: exact
+        assert got[impl]["max |step loss delta|"] < 1e-12, impl
+    assert got["torch:ln-eps-default"]["first step |loss delta| > 1e-6"] == 0  # eps changes the forward pass
+    assert got["torch:leaky-slope-default"]["first step |loss delta| > 1e-6"] == 0
+    reasons = {(s["setting"], s["framework"]): s["reason"] for s in skipped}
+    assert "Keras's defaults" in reasons[("ln-eps-default", "keras")]

@@ -285,10 +285,10 @@ def _run(tmp_path, *argv):
 
 def test_commands_run_on_tiny_settings(tmp_path):
     _run(tmp_path, "numgrad-train", "--model", "gates", "--gates", "XOR,NAND", "--iters", "40", "--eval-every", "20")
-    assert (tmp_path / "gates_lr1_40iters.csv").read_text().count("XOR") == 3  # iterations 0, 20, 40
-    assert (tmp_path / "gates_lr1_40iters.png").stat().st_size > 0
+    assert (tmp_path / "numgrad" / "gates_lr1_40iters.csv").read_text().count("XOR") == 3  # iterations 0, 20, 40
+    assert (tmp_path / "numgrad" / "gates_lr1_40iters.png").stat().st_size > 0
     _run(tmp_path, "numgrad-train", "--model", "twolayer", "--synthetic", "60", "--iters", "2", "--batch-size", "10")
-    assert "learning rate 0.1" in (tmp_path / "twolayer_lr0p1_2iters.md").read_text()
+    assert "learning rate 0.1" in (tmp_path / "numgrad" / "twolayer_lr0p1_2iters.md").read_text()
     _run(tmp_path, "bench-numgrad", "--synthetic", "--naive-entries", "40", "--train-iters", "1", "--repeats", "1")
     text = (tmp_path / "numgrad_speed.md").read_text()
     assert "extrapolated" in text and "fast, central" in text

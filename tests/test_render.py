@@ -18,11 +18,18 @@ def test_a_page_renders_its_own_markdown():
     page.image("lr.png", "learning rates")
     out = page.html()
     assert out == render.page("Atlas", page.markdown())
-    for expected in ('<h2 id="dense-layer">Dense layer</h2>', "<code>Dense</code>", '<a href="parity.md">the table</a>',
+    for expected in ('<h2 id="dense-layer">Dense layer</h2>', "<code>Dense</code>",
+                     '<a href="parity.html">the table</a>',
                      '<pre><code class="language-text">y = x @ W + b\n</code></pre>', "<strong>Keras</strong>: a | b",
                      "<td>f(x) | g(x)</td>", '<img src="lr.png" alt="learning rates" />', "<title>Atlas</title>"):
         assert expected in out, expected
     assert "<script" not in out
+
+
+def test_links_to_markdown_pages_point_at_their_html_twins():
+    assert render.html_target("a/b.md#x") == "a/b.html#x" and render.html_target("c.csv") == "c.csv"
+    assert render.html_target("https://host/x.md") == "https://host/x.md" and render.html_target("#x.md") == "#x.md"
+    assert '<a href="../s.html#top">' in render.body("[s](../s.md#top)")
 
 
 def test_raw_html_in_markdown_is_escaped():

@@ -52,7 +52,8 @@ def test_entries_are_described_with_html_twins_and_plots(reports):
     out, entries = reports
     table, runs, lr = (site.describe(e, out) for e in entries)
     assert table["title"] == "The table"
-    assert ("HTML", "table.html") in table["links"] and ("Markdown", "table.md") in table["links"]
+    assert ("HTML", "table.html") in table["links"]
+    assert not any(href.endswith(".md") for _, href in table["links"])  # the HTML index links HTML pages
     assert table["plots"] == ["table.png"]
     assert runs["plots"] == ["runs/a/curves.png"]  # one level down from the summary
     assert lr["plots"] == ["lr.png"]

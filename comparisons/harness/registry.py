@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from comparisons.harness import callbacks, initializers, optimizers, schedules
+from comparisons.harness import attention, callbacks, initializers, optimizers, recurrent, schedules
 from comparisons.harness.runner import Row, rows_from, run_layer, run_loss
 from comparisons.table.spec import Case, Compared
 
@@ -27,6 +27,8 @@ RUNNERS: dict[str, Runner] = {
     "callback/early-stopping": callbacks.run_early_stopping,
     "callback/checkpoint": callbacks.run_checkpoint,
     "callback/lr-scheduler": callbacks.run_lr_scheduler,
+    "layer/stateful": recurrent.run_stateful,
+    "layer/attention": attention.run_attention,
 }
 JUDGES: dict[str, Judge] = {"initializer": initializers.initializer_rows}
 

@@ -73,13 +73,14 @@ def run_layer(case: Case, framework: str, dtype: str) -> Iterator[Compared]:
         y = layer.forward(x, training=training, **({"mask": extras["mask"]} if "mask" in extras else {}))
         if training:
             history.append(x)
-        ctx = Context(dtype, tuple(history), {"x": x})
         dy = up.standard_normal(y.shape).astype(dtype)
+        ctx = Context(dtype, tuple(history), {"x": x, "dy": dy})
         known_out = case.known_for(framework, "output", dtype)
         dx_fw, grads_fw = twin.backward(known_out.upstream(dy, ctx) if known_out and known_out.upstream else dy)
         dx = layer.backward(dy)
         yield pair(case, framework, "output", step, y, y_fw, ctx)
-        yield pair(case, framework, "dx", step, dx, dx_fw, ctx)
+        if dx is not None:  # None: the input carries no gradient (Embedding's integer ids)
+            yield pair(case, framework, "dx", step, dx, dx_fw, ctx)
         for name in layer.params:
             yield pair(case, framework, f"grad:{name}", step, layer.grads[name], grads_fw[name], ctx)
         if training:

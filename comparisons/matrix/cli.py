@@ -73,7 +73,8 @@ def add_commands(sub) -> None:
     p.add_argument("--model", type=csv_choices(list(models.MODELS)), metavar="NAME[,NAME]",
                    help=f"model specs ({', '.join(models.MODELS)}); required without --study")
     p.add_argument("--dtype", type=csv_choices(DTYPES), metavar="DTYPE[,DTYPE]", help="float64,float32 (default both)")
-    p.add_argument("--seeds", type=_seeds, metavar="SEEDS", help="seeds: 0-9, 0,3,7 or 0-4,10 (default 0)")
+    p.add_argument("--seeds", type=_seeds, dest="seed_list", metavar="SEEDS",
+                   help="seeds: 0-9, 0,3,7 or 0-4,10 (default 0)")
     p.add_argument("--impl", type=csv_choices(IMPLS), default=list(IMPLS),
                    help="implementations (default scratch,keras,torch; scratch always runs)")
     p.add_argument("--budget", choices=BUDGETS, help="full recipes (default) or the short budgets of `make report`")
@@ -113,9 +114,10 @@ def cmd_matrix(args) -> int:
                                   "the cells: give one of them")
     if args.scheduler is not None and "://" not in args.scheduler and ":" not in args.scheduler:
         return _usage_error(args, f"--scheduler: expected an address like tcp://HOST:8786, got {args.scheduler!r}")
+    seeds = args.seed_list if args.seed_list is not None else spec.parse_seeds(study.seeds if study else "0")
     try:
         cells = spec.cells(args.model or list(study.models), args.dtype or list(study.dtypes if study else spec.DTYPES),
-                           args.seeds if args.seeds is not None else spec.parse_seeds(study.seeds if study else "0"),
+                           seeds,
                            impls=tuple(args.impl), budget=args.budget or (study.budget if study else "full"),
                            epochs=args.epochs, train_limit=args.train_limit, test_limit=args.test_limit)
     except ValueError as err:

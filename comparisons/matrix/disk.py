@@ -123,9 +123,9 @@ def write_summaries(out: Path) -> list[Path]:
     out = Path(out)
     written = []
     for seed_dir in [out, *sorted(out.glob("seed-*"))]:
-        records = summary.runs_on_disk(seed_dir)
-        if records:
-            written.append(summary.write(records, seed_dir)[0])
+        found = summary.runs_on_disk(seed_dir)  # (records, positions of short runs)
+        if found[0]:
+            written.append(summary.write(found, seed_dir)[0])
     df = table(out)
     if df.empty:
         return written

@@ -104,7 +104,7 @@ def add_commands(sub) -> None:
                                    "machines.")
     p.add_argument("--model", type=csv_choices(list(models.MODELS)), default=DEFAULT["models"],
                    help=f"default {','.join(DEFAULT['models'])}")
-    p.add_argument("--seeds", default=DEFAULT["seeds"], help=f"default {DEFAULT['seeds']}")
+    p.add_argument("--seeds", dest="seed_list", default=DEFAULT["seeds"], help=f"default {DEFAULT['seeds']}")
     p.add_argument("--worker-counts", default="1,2", help="local worker counts to compare (default 1,2)")
     p.add_argument("--out", default=str(REPORTS / "variance"), metavar="DIR", help="default reports/variance")
     p.set_defaults(func=cmd_scaling)
@@ -119,7 +119,7 @@ def cmd_scaling(args) -> int:
         raise SystemExit("error: --worker-counts: expected positive integers like 1,2, "
                          f"got {args.worker_counts!r}") from None
     try:
-        seeds = spec.parse_seeds(args.seeds)
+        seeds = spec.parse_seeds(args.seed_list)
     except ValueError as err:
         raise SystemExit(f"error: --seeds: {err}") from None
     cells = spec.cells(args.model, DEFAULT["dtypes"], seeds, budget=DEFAULT["budget"])

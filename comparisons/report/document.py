@@ -95,14 +95,16 @@ class Document(Page):
         super().__init__(title)
         self.markdown_block(intro)
 
-    def add(self, title: str, text: str = "", table: pd.DataFrame | None = None, image: str | None = None) -> None:
+    def add(self, title: str, text: str = "", table: pd.DataFrame | None = None, image: str | None = None,
+            numparse: bool = True) -> None:
+        """A section; ``numparse=False`` keeps the table's text cells as written (``+0.00`` stays)."""
         self.heading(title)
         if text:
             self.markdown_block(text)
         if image:
             self.image(image, title)
         if table is not None:
-            self.blocks.append(("md", _escape_pipes(table).to_markdown(index=False)))
+            self.blocks.append(("md", _escape_pipes(table).to_markdown(index=False, disable_numparse=not numparse)))
 
 
 __all__ = ["CSS", "Document", "Page", "md_table", "slug"]

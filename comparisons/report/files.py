@@ -33,6 +33,17 @@ def write_text(path: str | os.PathLike, text: str) -> Path:
     return atomic_write(path, lambda p: p.write_text(text, encoding="utf-8"))
 
 
+#: Significant digits of the figures stored in the study CSVs: the last digits of a rounding-level
+#: result differ between machines (BLAS blocking, instruction sets), so a regenerated file keeps the
+#: rows whose conclusion did not change byte-identical. Timings are stored apart, in their own files.
+STORED_DIGITS = 4
+
+
+def write_csv(path: str | os.PathLike, df, digits: int = STORED_DIGITS) -> Path:
+    """Atomically write ``df`` as CSV with every float to ``digits`` significant digits."""
+    return write_text(path, df.to_csv(index=False, float_format=f"%.{digits}g"))
+
+
 def save_figure(fig, path: str | os.PathLike, **kwargs) -> Path:
     """Atomically save a matplotlib figure (format from the suffix of ``path``)."""
     fmt = Path(path).suffix.lstrip(".") or "png"

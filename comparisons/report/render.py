@@ -5,6 +5,7 @@ that Markdown, and the site reads links and images out of the same parse (``link
 
 from __future__ import annotations
 
+import re
 from functools import cache
 
 from markdown_it import MarkdownIt
@@ -33,11 +34,28 @@ def _heading_with_id(self, tokens: list[Token], idx: int, options, env) -> str:
     return self.renderToken(tokens, idx, options, env)
 
 
+def html_target(href: str) -> str:
+    """A relative link to a Markdown page as its HTML twin (``a/b.md#x`` -> ``a/b.html#x``); other
+    links unchanged. Every report page is written as both, so HTML pages link HTML pages."""
+    if re.match(r"^[a-z][a-z0-9+.-]*:", href, re.I) or href.startswith(("#", "/")):
+        return href
+    path, sep, fragment = href.partition("#")
+    return (path[:-3] + ".html" if path.endswith(".md") else path) + sep + fragment
+
+
+def _link_to_html(self, tokens: list[Token], idx: int, options, env) -> str:
+    href = tokens[idx].attrGet("href")
+    if href is not None:
+        tokens[idx].attrSet("href", html_target(str(href)))
+    return self.renderToken(tokens, idx, options, env)
+
+
 @cache
 def parser() -> MarkdownIt:
     """CommonMark with pipe tables; raw HTML in the Markdown is escaped, never passed through."""
     md = MarkdownIt("commonmark", {"html": False}).enable("table")
     md.add_render_rule("heading_open", _heading_with_id)
+    md.add_render_rule("link_open", _link_to_html)
     return md
 
 
@@ -57,6 +75,29 @@ def body(markdown: str) -> str:
 def inline(markdown: str) -> str:
     """The HTML of one line of Markdown (code, links, emphasis), without a paragraph around it."""
     return parser().renderInline(markdown)
+
+
+def title_of(markdown: str, fallback: str = "") -> str:
+    """The text of the first level-1 heading of a Markdown document."""
+    return next((line[2:].strip() for line in markdown.splitlines() if line.startswith("# ")), fallback)
+
+
+def rerender(root) -> list:
+    """Rewrite every ``.html`` twin under ``root`` from its ``.md`` (no computation: the Markdown on
+    disk is the document); a Markdown page without a twin gets one. ``README.md`` at the root is the
+    index's Markdown twin (``index.html``, written by the site) and is skipped."""
+    from pathlib import Path
+
+    from comparisons.report import files as io
+
+    root = Path(root)
+    written = []
+    for md in sorted(root.rglob("*.md")):
+        if md == root / "README.md":
+            continue
+        text = md.read_text(encoding="utf-8")
+        written.append(io.write_text(md.with_suffix(".html"), page(title_of(text, md.stem), text)))
+    return written
 
 
 def page(title: str, markdown: str, *, css: str = CSS) -> str:
@@ -95,4 +136,5 @@ def images(markdown: str) -> list[tuple[str, str]]:
     return [(tok.content, str(tok.attrGet("src"))) for tok in _inline_tokens(markdown) if tok.type == "image"]
 
 
-__all__ = ["CSS", "body", "images", "inline", "links", "page", "parser", "template"]
+__all__ = ["CSS", "body", "html_target", "images", "inline", "links", "page", "parser", "rerender", "template",
+           "title_of"]

@@ -37,8 +37,8 @@ SITE_CSS = render.CSS + """
 .report { border-top: 1px solid #ddd; padding: 0.5rem 0 1rem; }
 .report h2 { border-top: none; margin-top: 0.5rem; }
 .plots { display: flex; flex-wrap: wrap; gap: 0.75rem; }
-.plots figure { margin: 0; width: 360px; }
-.plots img { width: 360px; border: 1px solid #eee; }
+.plots figure { margin: 0; width: 560px; }
+.plots img { width: 560px; border: 1px solid #eee; }
 .plots figcaption { font-size: 0.75rem; color: #555; word-break: break-all; }
 """
 
@@ -59,8 +59,11 @@ def _images_of(doc: Path, out: Path) -> list[str]:
     """PNG paths (relative to ``out``) that a Markdown document shows."""
     if doc.suffix != ".md" or not doc.exists():
         return []
+    text = doc.read_text(encoding="utf-8")
+    if "![" not in text:  # no image: skip parsing a long table page
+        return []
     found = []
-    for _, target in render.images(doc.read_text(encoding="utf-8")):
+    for _, target in render.images(text):
         if _local(target):
             found.append(os.path.relpath((doc.parent / target).resolve(), out.resolve()))
     return found
@@ -83,36 +86,66 @@ def describe(entry: Entry, out: Path) -> dict:
         if href.endswith(".png"):
             plots.append(href)
             continue
-        if href.endswith(".md") and (out / href).with_suffix(".html").exists() and not any(
-                h == str(Path(href).with_suffix(".html")) for _, h in links):
-            shown.append(("HTML", str(Path(href).with_suffix(".html"))))
+        if href.endswith(".md") and (out / href).with_suffix(".html").exists():  # the page links HTML only
+            twin = str(Path(href).with_suffix(".html"))
+            if not any(h == twin for _, h in [*links, *shown]):
+                shown.append(("HTML", twin))
+            continue
         shown.append(("Markdown" if href.endswith(".md") else label, href))
-    for doc in [out / h for _, h in links if h.endswith(".md")]:
+    docs = [out / h for _, h in links if h.endswith(".md")]
+    own = list(plots) + [p for doc in docs for p in _images_of(doc, out)]
+    for doc in docs:
         plots += _images_of(doc, out)
         for sub in _docs_linked_from(doc):
             plots += _images_of(sub, out)
-    return {"title": _title(out / first, Path(first).name or text), "links": shown, "text": text,
-            "plots": list(dict.fromkeys(plots))}
+    fallback = links[0][0] if links and not first.endswith(".md") else (Path(first).name or text)
+    return {"title": _title(out / first, fallback), "links": shown, "text": text,
+            "plots": list(dict.fromkeys(plots)), "own": own}
+
+
+def items(entries: Sequence[Entry], out: Path) -> list[dict]:
+    """``describe`` of every entry, with titles made unique (a repeated title gets its file's stem)
+    and every plot shown once: under the report whose page shows it, else the first that links it."""
+    described = [describe(e, out) for e in entries]
+    titles = [d["title"] for d in described]
+    owner: dict[str, int] = {}
+    for i, d in enumerate(described):
+        for p in d["own"]:
+            owner.setdefault(p, i)
+    seen: set[str] = set()
+    for i, d in enumerate(described):
+        if titles.count(d["title"]) > 1 and d["links"]:
+            d["title"] += f" ({Path(d['links'][0][1]).stem})"
+        d["plots"] = [p for p in d["plots"] if p not in seen and owner.get(p, i) == i]
+        seen.update(d["plots"])
+    return described
 
 
 def index_html(entries: Sequence[Entry], out: Path) -> str:
     """The index page: every report with its links and plots (template ``site.html.j2``)."""
     from markupsafe import Markup
 
-    items = [describe(e, out) for e in entries]
-    for d in items:
+    from comparisons.report import dashboard
+
+    described = items(entries, out)
+    for d in described:
         d["text_html"] = Markup(render.inline(d["text"]))
-    return render.template("site.html.j2", title=TITLE, intro=Markup(render.inline(INTRO)), items=items,
-                           css=SITE_CSS)
+    board = Markup(render.body("\n".join(f"- {line}" for line in dashboard.lines(out))))
+    return render.template("site.html.j2", title=TITLE, intro=Markup(render.inline(INTRO)), items=described,
+                           dashboard=board, css=SITE_CSS)
 
 
 def index_markdown(entries: Sequence[Entry], out: Path) -> str:
     """The same index in Markdown: the table of reports, then each report's plots."""
-    lines = [f"# {TITLE}", "", INTRO + " Open `index.html` for the same index with every plot.", "",
-             "| report | what it shows |", "|---|---|"]
+    from comparisons.report import dashboard
+
+    board = dashboard.lines(out)
+    lines = [f"# {TITLE}", "", INTRO + " Open `index.html` for the same index with every plot.", ""]
+    if board:
+        lines += ["## Verdicts", "", *[f"- {line}" for line in board], ""]
+    lines += ["## Reports", "", "| report | what it shows |", "|---|---|"]
     lines += [f"| {a} | {b} |" for a, b in entries]
-    for e in entries:
-        d = describe(e, out)
+    for d in items(entries, out):
         if d["plots"]:
             lines += ["", f"## {d['title']}", ""] + [f"![{p}]({p})" for p in d["plots"]]
     return "\n".join(lines) + "\n"

@@ -82,6 +82,19 @@ def _simple_convnet(rng, dtype):
     ])
 
 
+def _row_rnn(cls):
+    """A recurrent layer reading an image row by row (28 steps of 28 pixels), its last hidden state
+    into Dense 10. Keras's initializers: glorot_uniform kernels and zero biases; the recurrent kernel
+    is glorot_uniform too (Keras's default is orthogonal; the weights are transferred anyway)."""
+    def build(rng, dtype):
+        return Sequential([
+            cls(28, 64, return_sequences=False, weight_init="glorot_uniform", recurrent_init="glorot_uniform",
+                bias_init="zeros", rng=rng, dtype=dtype),
+            L.Dense(64, 10, weight_init="glorot_uniform", bias_init="zeros", rng=rng, dtype=dtype),
+        ])
+    return build
+
+
 MODELS: dict[str, ModelSpec] = {m.name: m for m in [
     ModelSpec("mlp4x32", "Flatten, 4 x (Dense 32, ReLU), Dense 10, softmax", (784,), _mlp4x32,
               Recipe("sgd", {"learning_rate": 0.01}, batch_size=32, epochs=5),
@@ -95,6 +108,10 @@ MODELS: dict[str, ModelSpec] = {m.name: m for m in [
               "Dense 10", (1, 28, 28), _simple_convnet,
               Recipe("adagrad", {"learning_rate": 0.06}, batch_size=100, iterations=6_000),
               "NumPy: test accuracy 0.9860, train 0.9972"),
+    ModelSpec("row_lstm", "LSTM 64 reading the image row by row (28 steps x 28 pixels), last state, Dense 10",
+              (28, 28), _row_rnn(L.LSTM), Recipe("sgd", {"learning_rate": 0.1}, batch_size=100, epochs=1)),
+    ModelSpec("row_gru", "GRU 64 (reset_after=True) reading the image row by row (28 x 28), last state, Dense 10",
+              (28, 28), _row_rnn(L.GRU), Recipe("sgd", {"learning_rate": 0.1}, batch_size=100, epochs=1)),
 ]}
 
 

@@ -11,20 +11,23 @@ with a helpful error.
 
 from __future__ import annotations
 
+from comparisons.table.attention import ATTENTION
 from comparisons.table.callbacks import CALLBACKS
 from comparisons.table.conv_variants import CONV_VARIANTS
 from comparisons.table.initializers import INITIALIZERS
 from comparisons.table.layers import ACTIVATIONS, BATCHNORM, CONV, DENSE, DROPOUT, LOSSES, POOLING
+from comparisons.table.normact import NORM_ACT
 from comparisons.table.optimizer_variants import OPTIMIZER_VARIANTS
 from comparisons.table.optimizers import ADAGRAD_CASES, SGD_CASES
 from comparisons.table.optimizers_adam import ADAM_CASES, RMSPROP_CASES
+from comparisons.table.recurrent import RECURRENT
 from comparisons.table.schedules import SCHEDULES
 from comparisons.table.spec import Case, Tolerance
 from comparisons.table.textbook import BOOK_OPTIMIZERS, TEXTBOOK
 
-CASES: list[Case] = [*DENSE, *ACTIVATIONS, *CONV, *POOLING, *CONV_VARIANTS, *BATCHNORM, *DROPOUT, *LOSSES,
-                     *INITIALIZERS, *SGD_CASES, *ADAGRAD_CASES, *RMSPROP_CASES, *ADAM_CASES, *OPTIMIZER_VARIANTS,
-                     *BOOK_OPTIMIZERS, *SCHEDULES, *CALLBACKS, *TEXTBOOK]
+CASES: list[Case] = [*DENSE, *ACTIVATIONS, *CONV, *POOLING, *CONV_VARIANTS, *BATCHNORM, *DROPOUT, *RECURRENT,
+                     *ATTENTION, *LOSSES, *NORM_ACT, *INITIALIZERS, *SGD_CASES, *ADAGRAD_CASES, *RMSPROP_CASES,
+                     *ADAM_CASES, *OPTIMIZER_VARIANTS, *BOOK_OPTIMIZERS, *SCHEDULES, *CALLBACKS, *TEXTBOOK]
 BY_ID: dict[str, Case] = {c.id: c for c in CASES}
 
 

@@ -17,5 +17,9 @@ TORCH_STABLE = "https://pytorch.org/docs/stable"
 TORCH_DOCS = f"{TORCH_STABLE}/generated"
 #: PyTorch sources.
 TORCH_SRC = "https://github.com/pytorch/pytorch/blob/main/torch"
+#: PyTorch's C++ operator sources (ATen native kernels).
+TORCH_NATIVE = "https://github.com/pytorch/pytorch/blob/main/aten/src/ATen/native"
+#: TensorFlow sources (Keras's TensorFlow backend calls into them).
+TF_SRC = "https://github.com/tensorflow/tensorflow/blob/master/tensorflow"
 
-__all__ = ["KERAS_DOCS", "KERAS_SRC", "TEXTBOOK", "TORCH_DOCS", "TORCH_SRC", "TORCH_STABLE"]
+__all__ = ["KERAS_DOCS", "KERAS_SRC", "TEXTBOOK", "TF_SRC", "TORCH_DOCS", "TORCH_NATIVE", "TORCH_SRC", "TORCH_STABLE"]

@@ -16,12 +16,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from comparisons.paths import REPORTS
+from comparisons.paths import add_out_argument, output_root
 from comparisons.report.atlas.page import build, components
 
 __all__ = ["add_commands", "atlas_job", "build", "components", "measure", "write"]
 
-DEFAULT_OUT = REPORTS
 
 
 def measure(cases, out: Path, *, progress: bool, remeasure: bool = False) -> tuple[pd.DataFrame, str]:
@@ -65,7 +64,7 @@ def atlas_job(out: Path, progress: bool, full: bool) -> bool:
 
 
 def cmd_atlas(args) -> int:
-    paths, ok = write(Path(args.out), progress=not args.quiet, remeasure=args.remeasure)
+    paths, ok = write(output_root(args), progress=not args.quiet, remeasure=args.remeasure)
     for p in paths:
         print(f"wrote {p}")
     if not ok:
@@ -86,7 +85,7 @@ def add_commands(sub) -> None:
         epilog="Measurements: OUT/parity.csv when it covers every case (as after `python -m comparisons parity` or "
                "`make report`), else the case table is run (about a minute on 2 cores).",
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--out", default=str(DEFAULT_OUT), metavar="DIR", help="output directory (default reports/)")
+    add_out_argument(p)
     p.add_argument("--remeasure", action="store_true", help="run the case table even if OUT/parity.csv covers it")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_atlas)

@@ -75,7 +75,8 @@ def _known_items(cases: Sequence[Case], df: pd.DataFrame) -> list[str]:
     for c in cases:
         for k in c.known:
             entry = seen.setdefault((k.framework, k.what), {"known": k, "cases": [], "quantities": set()})
-            entry["cases"].append(c.id)
+            if c.id not in entry["cases"]:  # one difference may be two Knowns (one relation per quantity)
+                entry["cases"].append(c.id)
             entry["quantities"].update(k.quantities)
     items = []
     for (fw, _), e in seen.items():

@@ -20,9 +20,8 @@ import time
 from pathlib import Path
 
 from comparisons.argtypes import csv_choices
-from comparisons.paths import REPORTS
+from comparisons.paths import add_out_argument, output_root
 
-DEFAULT_OUT = REPORTS
 DTYPES = ("float32", "float64")
 BEFORE_NAME = "benchmarks-before.csv"
 
@@ -65,8 +64,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "(default 200)")
     p.add_argument("--threads", type=_positive, default=2,
                    help="threads for every library: BLAS, PyTorch and TensorFlow pools (default 2)")
-    p.add_argument("--out", default=str(DEFAULT_OUT), metavar="DIR",
-                   help="directory for benchmarks.md/.html/.csv/.png (default reports/)")
+    add_out_argument(p)
     p.add_argument("--before", metavar="CSV",
                    help=f"benchmarks.csv of an earlier run to compare scratch against (default: {BEFORE_NAME} "
                         "in --out when it exists)")
@@ -139,7 +137,7 @@ def run(models: list[str], impls: list[str], dtypes: list[str], *, repeats: int,
 
 def _cmd(args: argparse.Namespace) -> int:
     paths = run(args.models, args.impls, args.dtypes, repeats=args.repeats, iterations=args.iterations,
-                threads=args.threads, out=Path(args.out), before=Path(args.before) if args.before else None,
+                threads=args.threads, out=output_root(args), before=Path(args.before) if args.before else None,
                 profile_iterations=max(args.profile_iterations, 0), ceiling=not args.no_ceiling, quiet=args.quiet,
                 max_wait=max(args.max_wait, 0.0))
     for p in paths:

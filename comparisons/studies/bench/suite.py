@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from comparisons.paths import ROOT
+from comparisons.paths import ROOT, add_out_argument, output_root
 from comparisons.report import files as io
 
 SUMMARY = re.compile(r"(\d+) passed(?:, (\d+) skipped)?(?:, (\d+) deselected)?.* in ([\d.]+)s")
@@ -65,7 +65,10 @@ def run(out: Path, *, keep: bool = False) -> tuple[list[Path], bool]:
           "finds the install stamp and runs only the tests. `install s` is the difference of the two wall "
           "times. Long MNIST runs are marked `slow` and excluded (`make test-slow`).", "",
           df.to_markdown(index=False), ""]
-    paths = [io.write_text(out / "test_suite.md", "\n".join(md)), out / "test_suite.csv"]
+    from comparisons.report import render
+
+    paths = [io.write_text(out / "test_suite.md", "\n".join(md)), out / "test_suite.csv",
+             io.write_text(out / "test_suite.html", render.page(render.title_of(md[0]), "\n".join(md)))]
     if not keep:
         subprocess.run(["rm", "-rf", str(tmp)], check=False)
     ok = not any(r["exit code"] for r in rows)
@@ -76,7 +79,7 @@ def run(out: Path, *, keep: bool = False) -> tuple[list[Path], bool]:
 
 
 def cmd_bench_suite(args) -> int:
-    paths, ok = run(Path(args.out), keep=args.keep)
+    paths, ok = run(output_root(args), keep=args.keep)
     for p in paths:
         print(f"wrote {p}")
     return 0 if ok else 1
@@ -85,6 +88,6 @@ def cmd_bench_suite(args) -> int:
 def add_commands(sub) -> None:
     p = sub.add_parser("bench-suite", help="time `make test` in a fresh clone, with and without the install",
                        description=__doc__.split("\n\n", 1)[1], formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--out", default=str(ROOT / "reports"), metavar="DIR", help="default reports/")
+    add_out_argument(p)
     p.add_argument("--keep", action="store_true", help="keep the clone and the logs")
     p.set_defaults(func=cmd_bench_suite)

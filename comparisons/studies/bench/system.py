@@ -7,8 +7,6 @@ sets the thread counts before any numerical library is imported.
 
 from __future__ import annotations
 
-import ctypes
-import glob
 import os
 import platform
 import time
@@ -45,34 +43,24 @@ def cpu_name() -> str:
     return f"{name or platform.processor() or 'unknown'} ({os.cpu_count()} logical cores)"
 
 
-def _openblas() -> ctypes.CDLL | None:
-    """NumPy's bundled OpenBLAS (the scipy-openblas wheel build), if it can be found."""
-    here = Path(np.__file__).resolve().parent.parent
-    for path in sorted(glob.glob(str(here / "numpy.libs" / "libscipy_openblas*"))):
-        try:
-            return ctypes.CDLL(path)
-        except OSError:
-            continue
-    return None
-
-
 def numpy_blas() -> dict[str, str]:
-    """NumPy's BLAS: library, version, the kernel OpenBLAS picked for this CPU, its thread count."""
+    """NumPy's BLAS: library, version, the kernel it picked for this CPU, its thread count (read by
+    threadpoolctl from the loaded library)."""
+    from threadpoolctl import threadpool_info
+
     info = {"library": "unknown", "kernel": "unknown", "threads": "unknown"}
     try:
         blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
         info["library"] = f"{blas.get('name', '?')} {blas.get('version', '')}".strip()
     except Exception:  # noqa: BLE001 - the config layout is not a stable API
         pass
-    lib = _openblas()
-    if lib is not None:
-        for symbol, key, restype in (("scipy_openblas_get_corename64_", "kernel", ctypes.c_char_p),
-                                     ("scipy_openblas_get_num_threads64_", "threads", ctypes.c_int)):
-            fn = getattr(lib, symbol, None)
-            if fn is not None:
-                fn.restype = restype
-                value = fn()
-                info[key] = value.decode() if isinstance(value, bytes) else str(value)
+    numpy_dir = str(Path(np.__file__).resolve().parent.parent)
+    pools = [p for p in threadpool_info() if p.get("user_api") == "blas"]
+    pool = next((p for p in pools if str(p.get("filepath", "")).startswith(numpy_dir + "/numpy")), None) or (
+        pools[0] if pools else None)
+    if pool is not None:
+        info["kernel"] = str(pool.get("architecture") or "unknown")
+        info["threads"] = str(pool.get("num_threads", "unknown"))
     return info
 
 
@@ -125,7 +113,7 @@ def train_flops(model: Sequential, input_shape: tuple[int, ...], batch: int) -> 
     """(FLOPs of one training step, FLOPs of the forward pass) of the matrix products, per batch.
 
     A product of (m x k) by (k x n) counts 2 m k n. Training counts the forward product, the weight
-    gradient and the input gradient of every Dense and Conv2D layer, except the input gradient of
+    gradient and the input gradient of every Dense, Conv2D and recurrent layer, except the input gradient of
     the first layer with parameters (no implementation computes it: the data needs no gradient).
     Element-wise work (activations, pooling, normalisation, the loss) is left out.
     """
@@ -139,6 +127,8 @@ def train_flops(model: Sequential, input_shape: tuple[int, ...], batch: int) -> 
         elif isinstance(layer, L.Conv2D):
             kh, kw = layer.kernel_size
             flops = 2.0 * batch * y.shape[2] * y.shape[3] * layer.filters * layer.in_channels * kh * kw
+        elif hasattr(layer, "n_gates"):  # recurrent: per step x_t W and h U for all gates
+            flops = 2.0 * batch * x.shape[1] * (layer.input_size + layer.units) * layer.n_gates * layer.units
         else:
             flops = 0.0
         forward += flops

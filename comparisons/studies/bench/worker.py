@@ -81,6 +81,8 @@ class Worker:
 
             flatten = len(spec.input_shape) == 1
             data = load_mnist(normalize=True, flatten=flatten, one_hot_label=False, dtype=dtype, progress=False)
+            if len(spec.input_shape) == 2:  # a sequence model: each image as 28 rows (steps) of 28 pixels
+                data = tuple((x.reshape(len(x), *spec.input_shape), t) for x, t in data)
         net = models.build(model, seed=seed, dtype=dtype)
         batch = spec.recipe.batch_size
         self.impl = impls.CLASSES[impl](net, data, batch, impls.learning_rate(model))

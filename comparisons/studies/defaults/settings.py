@@ -18,7 +18,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from comparisons.studies.defaults import normact
 from comparisons.studies.defaults import probes as P
+from comparisons.studies.defaults import probes_recurrent as R
 from comparisons.studies.defaults import probes_training as PT
 from comparisons.studies.defaults import probes_variants as PV
 
@@ -207,7 +209,29 @@ ROWS: list[Default] = [
     Default("ReduceLROnPlateau", "threshold mode (default)", "-", "absolute (min_delta)", "rel",
             PT.keras_plateau_threshold_mode, _sig("torch.optim.lr_scheduler.ReduceLROnPlateau", "threshold_mode"),
             "Keras has no relative mode; at loss 0.01 PyTorch's 1e-4 means 1e-6"),
+    # recurrent layers (in = features, u = units)
+    Default("SimpleRNN", "weights", "-", "kernel (in, u), recurrent_kernel (u, u), bias (u,)",
+            "weight_ih (u, in), weight_hh (u, u), bias_ih (u,), bias_hh (u,)", lambda: R.keras_weights("SimpleRNN"),
+            lambda: R.torch_weights("SimpleRNN"), "PyTorch's two biases enter only as their sum"),
+    Default("LSTM", "weights", "-", "kernel (in, 4u), recurrent_kernel (u, 4u), bias (4u,)",
+            "weight_ih (4u, in), weight_hh (4u, u), bias_ih (4u,), bias_hh (4u,)", lambda: R.keras_weights("LSTM"),
+            lambda: R.torch_weights("LSTM"), "same gate order i, f, c/g, o: transpose; bias_ih + bias_hh = bias"),
+    Default("LSTM", "unit_forget_bias (default)", "-", "True", "- (no such option)",
+            _sig("keras.layers.LSTM", "unit_forget_bias"), None,
+            "Keras adds 1 to the forget-gate bias at initialisation; PyTorch draws it from U(+-1/sqrt(u))"),
+    Default("LSTM", "recurrent kernel initializer (default)", "-", "orthogonal", "U(+-1/sqrt(u))",
+            _sig("keras.layers.LSTM", "recurrent_initializer"), None, "PyTorch: every weight and bias U(+-1/sqrt(u))"),
+    Default("GRU", "weights", "-", "kernel (in, 3u), recurrent_kernel (u, 3u), bias (2, 3u)",
+            "weight_ih (3u, in), weight_hh (3u, u), bias_ih (3u,), bias_hh (3u,)", lambda: R.keras_weights("GRU"),
+            lambda: R.torch_weights("GRU"), "Keras bias row 0 = input bias, row 1 = recurrent bias (reset_after)"),
+    Default("GRU", "gate order of the weight blocks", "-", "update, reset, candidate", "reset, update, candidate",
+            R.keras_gru_gate_order, R.torch_gru_gate_order,
+            "Keras z, r, h vs PyTorch r, z, n: a copy that only transposes trains, and is another network"),
+    Default("GRU", "reset_after (default)", "-", "True", "- (always after: no reset-before form)",
+            _sig("keras.layers.GRU", "reset_after"), None),
 ]
+
+ROWS += normact.rows(Default)  # LayerNorm, GroupNorm, Embedding, activations beyond the book
 
 
 def read(row: Default) -> dict[str, str | None]:

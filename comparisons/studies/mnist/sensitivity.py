@@ -170,7 +170,7 @@ def write(out, *, progress: bool = False, cache_dir=None, mnist_dir=None, studie
         table.insert(0, "model", name)
         tables.append(table)
     table = pd.concat(tables, ignore_index=True)
-    io.write_text(out / "sensitivity.csv", table.to_csv(index=False))
+    io.write_csv(out / "sensitivity.csv", table)
     shown = table.copy()
     for col in ("max rel diff before it", "max rel diff over the run"):
         shown[col] = shown[col].map(lambda v: f"{v:.1e}")

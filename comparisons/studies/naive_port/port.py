@@ -14,7 +14,10 @@ built from a modified copy of the scratch model (or a post-edited twin):
   accumulator 0.1) instead of the recipe's;
 - ``flatten-order``: the Keras Dense after a channels-last Flatten without its row permutation;
 - ``same-padding``: PyTorch ``padding=1`` for a Keras ``'same'`` stride-2 conv (no spec has one: it
-  runs on the variant ``convnet_same_s2``, a SimpleConvNet whose conv is 3x3, stride 2, 'same').
+  runs on the variant ``convnet_same_s2``, a SimpleConvNet whose conv is 3x3, stride 2, 'same');
+- ``ln-eps-default``, ``leaky-slope-default``: PyTorch's LayerNorm eps=1e-5 and LeakyReLU
+  negative_slope=0.01 left in a port of Keras's 1e-3 and 0.3 (on the variant ``mlp_ln_leaky``,
+  ``comparisons/studies/naive_port/normact.py``).
 
 A naive run is compared with the exact run of the same framework; the exact runs are compared with
 scratch (with the scratch run in the framework's own optimizer form where no setting can match:
@@ -30,6 +33,7 @@ import numpy as np
 
 from comparisons.studies import models
 from comparisons.studies.mnist import optim
+from comparisons.studies.naive_port import normact
 from comparisons.studies.trainer.impls import KerasDriver, KerasImpl, TorchDriver, TorchImpl
 from comparisons.studies.trainer.lockstep import RunConfig
 from reference import frameworks
@@ -47,6 +51,8 @@ BUDGET: dict[str, dict] = {
     "twolayer": {"epochs": 1, "train_limit": 60_000, "test_limit": 2_000},
     "simple_convnet": {"epochs": 1, "train_limit": 5_000, "test_limit": 1_000},
     "convnet_same_s2": {"epochs": 1, "train_limit": 5_000, "test_limit": 1_000},
+    "row_gru": {"epochs": 1, "train_limit": 6_000, "test_limit": 1_000},
+    normact.SPEC.name: normact.BUDGET,
 }
 FULL_BUDGET: dict[str, dict] = {name: {"epochs": 3, "train_limit": 60_000, "test_limit": 10_000} for name in BUDGET}
 
@@ -65,7 +71,9 @@ def _convnet_same_s2(rng, dtype):
 VARIANT = models.ModelSpec(
     "convnet_same_s2", "variant of simple_convnet: conv 30x3x3 stride 2 'same', ReLU, max-pool 2, Dense 100, ReLU, "
     "Dense 10", (1, 28, 28), _convnet_same_s2, models.MODELS["simple_convnet"].recipe)
-SPECS: dict[str, models.ModelSpec] = {**models.MODELS, VARIANT.name: VARIANT}
+#: The models with a naive-port budget (of the row-by-row sequence models, the GRU: its gate order).
+SPECS: dict[str, models.ModelSpec] = {**{n: m for n, m in models.MODELS.items() if n in BUDGET}, VARIANT.name: VARIANT,
+                                      normact.SPEC.name: normact.SPEC}
 
 
 @dataclass(frozen=True)
@@ -90,6 +98,9 @@ SETTINGS = [
             "the scratch kernel as is"),
     Setting("same-padding", "'same' stride-2 conv as padding=1", "ConstantPad2d((0, 1, 0, 1)) + padding=0",
             "Conv2d(padding=1)"),
+    Setting("gru-gates", "GRU weights transposed without reordering the gates",
+            "gate blocks reordered: Keras z, r, h -> PyTorch r, z, n", "kernels and biases transposed only"),
+    *(Setting(*s) for s in normact.SETTINGS),  # LayerNorm epsilon, LeakyReLU slope (on mlp_ln_leaky)
 ]
 BY_KEY = {s.key: s for s in SETTINGS}
 
@@ -117,7 +128,15 @@ def applicable(key: str, framework: str, spec: models.ModelSpec, model: Sequenti
     """None if the naive setting occurs in the model for this framework, else why not."""
     opt = optim.scratch_optimizer(spec.recipe)
     if key == "init":
+        if any(isinstance(x, (L.SimpleRNN, L.LSTM, L.GRU)) for x in model.layers):
+            return "recurrent layers: their framework initializers are not modelled here"
         return None
+    if key == "gru-gates":
+        if not _has(model, L.GRU):
+            return "no GRU in this model"
+        return None if framework == "torch" else "Keras keeps scratch's layout"
+    if key in normact.KEYS:
+        return normact.applicable(key, framework, model)
     if key.startswith("bn-"):
         if not _has(model, L.BatchNorm):
             return "no BatchNorm in this model"
@@ -216,10 +235,23 @@ def naive_impl(key: str, framework: str, spec: models.ModelSpec, config: RunConf
         model = _with_batchnorm(model, momentum=0.99, eps=1e-3)
     elif key == "optimizer-defaults":
         opt = _default_optimizer(recipe_opt, framework)
+    elif key in normact.KEYS:
+        model = normact.naive_model(key, model)
     twin, impl = _impl(framework, model, spec, config.dtype, opt)
     if key == "flatten-order":  # Keras: put the unpermuted scratch kernel back
         dense = _image_flatten_dense(model, spec)
         twin.params[f"{dense}.W"][0].assign(model.layer(dense).params["W"])
+    elif key == "gru-gates":  # PyTorch: the Keras-layout weights transposed, gate blocks left in z, r, h order
+        torch = frameworks.torch()
+        grus = iter([x for x in model.layers if isinstance(x, L.GRU)])
+        for module in twin.model.modules():
+            if isinstance(module, torch.nn.GRU):
+                gru = next(grus)
+                with torch.no_grad():
+                    module.weight_ih_l0.copy_(torch.from_numpy(gru.params["W"].T.copy()))
+                    module.weight_hh_l0.copy_(torch.from_numpy(gru.params["U"].T.copy()))
+                    module.bias_ih_l0.copy_(torch.from_numpy(gru.params["b"][0].copy()))
+                    module.bias_hh_l0.copy_(torch.from_numpy(gru.params["b"][1].copy()))
     elif key == "same-padding":  # PyTorch: the padded conv becomes Conv2d(padding=1)
         nn = frameworks.torch().nn
         for i, module in enumerate(twin.model):

@@ -12,17 +12,17 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from comparisons.paths import REPORTS
+from comparisons.paths import add_out_argument, output_root
 from comparisons.report import files as io  # noqa: E402
 from comparisons.report.document import Page  # noqa: E402
 from comparisons.studies.mnist import optim  # noqa: E402
 from comparisons.studies.mnist.runner import build_impls, load  # noqa: E402
-from comparisons.studies.naive_port.port import BUDGET, BY_KEY, LOSS_GAP, SPECS, VARIANT, naive_impls, run_config  # noqa: E402
+from comparisons.studies.naive_port.port import BY_KEY, LOSS_GAP, SPECS, VARIANT, naive_impls, run_config  # noqa: E402
+from comparisons.studies.naive_port.seeds import SEED_BUDGET, SEEDS, effects, write_page  # noqa: E402
 from comparisons.studies.trainer.lockstep import RunRecord, run  # noqa: E402
 from reference import frameworks  # noqa: E402
 
 NAMES = {"keras": "Keras", "torch": "PyTorch"}
-DEFAULT_OUT = REPORTS
 
 INTRO = f"""\
 Which framework difference matters, and how much? Each MNIST model spec is trained in lock-step
@@ -38,16 +38,18 @@ the budget's noise: each model's `control` row is scratch started from another s
 spec's own law), so a naive row whose difference is no larger than the control's is within the noise
 of a short run (the Keras `init` row of `mlp4x32`, whose spec already uses Keras's default law, is a
 second such control). `--full` trains longer, where early-training effects fade. No spec has a 'same',
-stride-2 conv, so that setting runs on `convnet_same_s2`, a SimpleConvNet variant made for it.
+stride-2 conv, so that setting runs on `convnet_same_s2`, a SimpleConvNet variant made for it; no spec has a
+LayerNorm or a LeakyReLU, so their defaults (Keras epsilon 1e-3 vs PyTorch 1e-5, slope 0.3 vs 0.01) run on
+`mlp_ln_leaky`, an MLP variant with Keras's defaults.
 Regenerate with `python -m comparisons naive-port` (also part of `make report`).
 """
 
 
 def run_model(name: str, *, full: bool = False, progress: bool = False, budget: dict | None = None,
-              keys=None, mnist_dir=None, cache_dir=None) -> tuple[RunRecord, list[dict]]:
+              keys=None, mnist_dir=None, cache_dir=None, seed: int = 0) -> tuple[RunRecord, list[dict]]:
     """One lock-step run of model ``name`` with its exact ports and every applicable naive one."""
     spec = SPECS[name]
-    config = run_config(name, full=full, progress=progress, budget=budget)
+    config = run_config(name, full=full, progress=progress, budget=budget, seed=seed)
     data = load(spec, config, mnist_dir=mnist_dir, cache_dir=cache_dir)
     impls = build_impls(spec, config)
     naive, skipped = naive_impls(spec, config, ("same-padding",) if name == VARIANT.name else keys)
@@ -135,6 +137,7 @@ def plot_deltas(df: pd.DataFrame, path: Path) -> None:
         ax.barh(labels, sub["acc delta (pp)"], color=["#d62728" if v < 0 else "#2ca02c" for v in sub["acc delta (pp)"]])
         ax.axvline(0, color="k", lw=0.8)
         ax.set_title(f"{model}: test accuracy, naive - exact (percentage points)", fontsize=9)
+        ax.set_xlabel("test accuracy, naive - exact (percentage points)")
         ax.tick_params(labelsize=8)
         ax.grid(axis="x", alpha=0.3)
     fig.tight_layout()
@@ -153,6 +156,7 @@ def plot_steps(records: list[RunRecord], path: Path) -> None:
                 ax.semilogy(steps["step"], gap, lw=0.8, label=impl)
         ax.axhline(LOSS_GAP, color="k", lw=0.6, ls="--")
         ax.set_title(f"{rec.config.model}: |pre-update batch loss, naive - exact| per step", fontsize=9)
+        ax.set(xlabel="step", ylabel="|loss naive - loss exact|")
         ax.legend(fontsize=6, ncol=3)
         ax.grid(alpha=0.3, which="both")
     fig.tight_layout()
@@ -192,38 +196,75 @@ def write(out: Path, *, full: bool = False, progress: bool = True, models=None,
     plot_deltas(df, out / "naive_port.png")
     plot_steps(records, out / "naive_port_steps.png")
     return [io.write_text(out / "naive_port.md", page.markdown()), io.write_text(out / "naive_port.html", page.html()),
-            io.write_text(out / "naive_port.csv", df.to_csv(index=False)), out / "naive_port.png",
+            io.write_csv(out / "naive_port.csv", df), out / "naive_port.png",
             out / "naive_port_steps.png"]
 
 
+SEEDS_INTRO = """\
+Which framework difference matters, and how much? Each MNIST model spec is trained in lock-step
+(same initial weights, same batches, same dropout masks and learning rates, float64) as the exact
+Keras and PyTorch ports and, one setting at a time, as a "naive port" that leaves that setting at
+the framework's default instead of converting it; the whole comparison is repeated for several
+seeds (initial weights, batch order, masks). No spec has a 'same', stride-2 conv, so that setting
+runs on `convnet_same_s2`, a SimpleConvNet variant made for it. Regenerate with
+`python -m comparisons naive-port --out reports` (also part of `make report`).
+"""
+
+
+def write_seeds(out: Path, *, seeds: int = SEEDS, progress: bool = True, models=None,
+                budgets: dict | None = None) -> list[Path]:
+    """Every model (or ``models``) for seeds 0 .. seeds-1 on ``SEED_BUDGET`` (or ``budgets``); the
+    page of ``seeds.write_page``."""
+    long, budget_rows = [], []
+    for name in models or SPECS:
+        b = (budgets or SEED_BUDGET)[name]
+        for seed in range(seeds):
+            record, _ = run_model(name, progress=progress, budget=b, seed=seed)
+            long.append(effects(record, seed))
+        budget_rows.append({"model": name, "epochs": record.config.epochs, "training images": record.n_train,
+                            "test images": record.n_test, "steps per seed": len(record.steps), "seeds": seeds})
+    return write_page(pd.concat(long, ignore_index=True), pd.DataFrame(budget_rows), out, SEEDS_INTRO)
+
+
 def naive_port_job(out: Path, progress: bool, full: bool) -> bool:
-    """``make report`` job."""
-    for p in write(out, full=full, progress=progress):
+    """``make report`` job: the seed study (``full``: the single-seed run on the full budget)."""
+    paths = write(out, full=True, progress=progress) if full else write_seeds(out, progress=progress)
+    for p in paths:
         print(f"wrote {p}")
     return True
 
 
 def cmd_naive_port(args) -> int:
-    for p in write(Path(args.out), full=args.full, progress=not args.quiet, models=args.model):
+    out = output_root(args)
+    if args.seeds == 1 or args.full:
+        paths = write(out, full=args.full, progress=not args.quiet, models=args.model)
+    else:
+        paths = write_seeds(out, seeds=args.seeds, progress=not args.quiet, models=args.model)
+    for p in paths:
         print(f"wrote {p}")
     return 0
 
 
 def add_commands(sub) -> None:
     """Register ``naive-port`` on the ``python -m comparisons`` subparsers."""
-    lines = "\n".join(f"  {name:<22}{BUDGET[name]['train_limit']:>6,} images, {BUDGET[name]['epochs']} epoch"
-                      for name in SPECS)
+    lines = "\n".join(f"  {name:<22}{b['train_limit']:>6,} images, {b['epochs']} epochs per seed"
+                      for name, b in SEED_BUDGET.items())
     p = sub.add_parser(
         "naive-port", help="what a naive port costs: exact vs framework defaults, one setting at a time",
         description="Train each MNIST model in lock-step as the exact Keras and PyTorch ports and as naive ports "
                     "that leave one setting at the framework's default (BatchNorm momentum and epsilon, optimizer "
-                    "epsilon, initializers, Flatten order after a conv, 'same' stride-2 padding); write "
-                    "reports/naive_port.{md,html,csv} and two plots.",
-        epilog=f"default budgets (float64; --full: 3 epochs on 60,000 images):\n{lines}\n\nThe default run takes "
-               "1.5 to 2.5 minutes on 2 cores.", formatter_class=argparse.RawDescriptionHelpFormatter)
+                    "epsilon, initializers, Flatten order after a conv, 'same' stride-2 padding), for several "
+                    "seeds; write OUT/naive_port.{md,html,csv} and two plots.",
+        epilog=f"budgets of the seed study (float64; --seeds 1: the one-epoch budget; --full: one seed, 3 epochs "
+               f"on 60,000 images):\n{lines}\n\nOne seed of the seed study takes about as long as three runs of "
+               "--seeds 1 (1.5 to 2.5 minutes each on 2 idle cores).",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", nargs="+", choices=list(SPECS), metavar="NAME",
                    help="only these models (default all; the report then covers only them)")
-    p.add_argument("--full", action="store_true", help="3 epochs on all training images (much longer)")
-    p.add_argument("--out", default=str(DEFAULT_OUT), metavar="DIR", help="output directory (default reports/)")
+    p.add_argument("--seeds", type=int, default=SEEDS, metavar="N",
+                   help=f"repeat for seeds 0..N-1 and report each effect's spread (default {SEEDS}; 1: the "
+                        "single-seed run with per-step plots on the short budget)")
+    p.add_argument("--full", action="store_true", help="one seed, 3 epochs on all training images (much longer)")
+    add_out_argument(p)
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=cmd_naive_port)

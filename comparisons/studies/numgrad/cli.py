@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from comparisons.paths import REPORTS
+from comparisons.paths import add_out_argument, output_root
 from comparisons.studies.numgrad.study import write_precision, write_speed
 from comparisons.studies.numgrad.train import (
     GATES,
@@ -87,13 +87,13 @@ def cmd_numgrad_train(args: argparse.Namespace) -> int:
     results = {}
     for problem in problems:
         results[problem.name] = train_side_by_side(problem, **kw)
-    for p in write_training(results, Path(args.out), stem, title, intro):
+    for p in write_training(results, output_root(args) / "numgrad", stem, title, intro):
         print(f"wrote {p}")
     return 0
 
 
 def cmd_bench_numgrad(args: argparse.Namespace) -> int:
-    for p in write_speed(Path(args.out), naive_entries=args.naive_entries, train_iters=args.train_iters,
+    for p in write_speed(output_root(args), naive_entries=args.naive_entries, train_iters=args.train_iters,
                          repeats=args.repeats, synthetic=args.synthetic, progress=not args.quiet):
         print(f"wrote {p}")
     return 0
@@ -123,7 +123,7 @@ def add_commands(subparsers) -> None:
                     help="gates to learn, comma-separated (default AND,OR,NAND,XOR)")
     sp.add_argument("--hidden", type=_positive, default=3, help="hidden units of the gate network (default 3)")
     sp.add_argument("--synthetic", type=_positive, metavar="N", help="N random images instead of MNIST (a smoke test)")
-    sp.add_argument("--out", default=str(REPORTS / "numgrad"), metavar="DIR", help="default reports/numgrad")
+    add_out_argument(sp)
     sp.add_argument("-q", "--quiet", action="store_true", help="no progress bar, no per-step lines")
     sp.set_defaults(func=cmd_numgrad_train)
 
@@ -138,7 +138,7 @@ def add_commands(subparsers) -> None:
     sp.add_argument("--train-iters", type=_positive, default=100, help="training iterations to time (default 100)")
     sp.add_argument("--repeats", type=_positive, default=3, help="best of N runs per row (default 3)")
     sp.add_argument("--synthetic", action="store_true", help="synthetic images instead of MNIST")
-    sp.add_argument("--out", default=str(REPORTS), metavar="DIR", help="default reports/")
+    add_out_argument(sp)
     sp.add_argument("-q", "--quiet", action="store_true", help="no progress output")
     sp.set_defaults(func=cmd_bench_numgrad)
 

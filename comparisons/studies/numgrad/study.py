@@ -182,7 +182,7 @@ textbook's h = 1e-4 is close to the best step in float64.
     doc.add("Each parameter array at h = 1e-4", table=detail)
     for dt, c in checks.items():
         doc.add(f"gradient_check (fast, h = 1e-4, rtol 1e-4), {dt}", table=c)
-    paths = [io.atomic_write(out_dir / "numgrad_precision.csv", lambda p: long.to_csv(p, index=False)),
+    paths = [io.write_csv(out_dir / "numgrad_precision.csv", long),
              plot_precision(long, out_dir / "numgrad_precision.png")]
     return paths + doc.write(out_dir / "numgrad_precision")
 

@@ -191,11 +191,14 @@ def _checkpoints(df: pd.DataFrame, n: int = 10) -> pd.DataFrame:
 
 
 def write_training(results: dict[str, pd.DataFrame], out_dir: Path, stem: str, title: str, intro: str) -> list[Path]:
-    """CSV (the evaluated iterations of all runs, a ``run`` column), PNG and Markdown/HTML."""
+    """CSV (the evaluated iterations of all runs, a ``run`` column; wall times in ``STEM_timings.csv``),
+    PNG and Markdown/HTML."""
     out_dir = Path(out_dir)
     table = pd.concat([df.dropna(subset=["train_acc_numerical"]).assign(run=label) for label, df in results.items()],
                       ignore_index=True)
-    paths = [io.atomic_write(out_dir / f"{stem}.csv", lambda p: table.to_csv(p, index=False, float_format="%.10g")),
+    timing = [c for c in table.columns if c.startswith("seconds_")]  # wall times apart from the results
+    paths = [io.write_csv(out_dir / f"{stem}.csv", table.drop(columns=timing)),
+             io.write_csv(out_dir / f"{stem}_timings.csv", table[["run", "iteration", *timing]]),
              plot_training(results, out_dir / f"{stem}.png")]
     doc = Document(title, intro + f"\n\nEvery evaluated iteration: [{stem}.csv]({stem}.csv); plot: [{stem}.png]"
                           f"({stem}.png). Loss: the batch loss before the step; weights rel diff: normwise relative "

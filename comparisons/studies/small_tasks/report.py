@@ -107,8 +107,7 @@ def write_report(out: Path, *, dtypes=T.DTYPES, progress: bool = True, tasks=Non
     names = list(dict.fromkeys(r.task.name for r in runs))
     table = summary(runs)
     steps = pd.concat([r.steps.assign(task=r.task.name, dtype=r.dtype) for r in runs], ignore_index=True)
-    paths = [io.write_text(out / "summary.csv", table.to_csv(index=False, float_format="%.10g")),
-             io.write_text(out / "steps.csv", steps.to_csv(index=False, float_format="%.17g"))]
+    paths = [io.write_csv(out / "summary.csv", table), io.write_csv(out / "steps.csv", steps, digits=6)]
     f64 = table[(table["dtype"] == "float64") & (table["implementation"] != "scratch")]
     worst64 = float(f64["max_step_loss_rel_diff"].max()) if len(f64) else float("nan")
     ok = not (worst64 > CRITERION)

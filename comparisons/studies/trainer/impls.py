@@ -157,7 +157,9 @@ class TorchDriver:
     """Steps a ``torch.optim`` optimizer on the module's parameters after ``backward()``."""
 
     def __init__(self, opt: O.Optimizer, twin: ModelTwin, dtype: str) -> None:
-        tensors = {n: p for n, (p, _) in twin.params.items()}
+        tensors = {}
+        for n, (p, _) in twin.params.items():  # a handle over several parameters (a GRU's two biases): each
+            tensors.update({f"{n}#{i}": part for i, part in enumerate(p.parts)} if hasattr(p, "parts") else {n: p})
         self.twin = torch_optimizers.build(opt, None, dtype, tensors=tensors)
 
     def zero_grad(self) -> None:

@@ -1,0 +1,212 @@
+"""Recurrent layers: SimpleRNN, LSTM and GRU over (N, T, F) sequences, in Keras's weight layout.
+
+Every layer keeps ``W`` (F, k*u) (the input kernel), ``U`` (u, k*u) (the recurrent kernel) and
+``b``, the gates side by side in Keras's order (LSTM i, f, c, o; GRU z, r, h). The input
+projection of all steps is one product ``x @ W`` before the loop; each step then makes one product
+``h @ U`` for all gates, over the whole batch (a GRU with ``reset_after=False`` needs a second,
+``(r * h) @ U_h``, since its reset gate acts before the product).
+
+``forward(x, *, training, initial_state=None)`` returns the last hidden state (N, u), or every
+hidden state (N, T, u) with ``return_sequences=True``; ``final_state`` holds the final states
+((h,) or, for the LSTM, (h, c)). ``backward(dy, *, d_state=None)`` runs backpropagation through
+time (Werbos 1990) with upstream gradients for the output and, optionally, for the final states;
+it overwrites ``grads`` and sets ``d_initial_state``.
+
+Framework notes: Keras ``SimpleRNN``/``LSTM``/``GRU`` use these layouts (kernel (F, k*u),
+recurrent_kernel (u, k*u)); PyTorch's ``nn.RNN``/``nn.LSTM``/``nn.GRU`` keep ``weight_ih`` (k*u, F)
+and ``weight_hh`` (k*u, u) (transposed), two biases ``bias_ih`` and ``bias_hh`` where Keras has one
+(LSTM, SimpleRNN: only their sum matters), and the GRU gates in the order r, z, n. All
+conversions live in ``reference/layouts.py``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from scratch import initializers
+from scratch._checks import check_array, check_finite_result, check_positive_int, check_shape, fingerprint
+from scratch.layers.base import Layer
+
+
+def _sigmoid(a: np.ndarray) -> np.ndarray:
+    """1 / (1 + exp(-a)) without overflow: exp is taken of -|a| only."""
+    e = np.exp(-np.abs(a))
+    return np.where(a >= 0, 1 / (1 + e), e / (1 + e)).astype(a.dtype, copy=False)
+
+
+class _Recurrent(Layer):
+    """Shared plumbing: checks, the input projection, the time loop and the weight gradients.
+
+    A subclass sets ``n_gates`` and ``state_names`` and implements ``_step`` (one time step
+    forward) and ``_step_back`` (its backward); ``_bias_shape`` and ``_grad_U`` where it differs.
+    """
+
+    per_sample = True  # in evaluation mode sample n of the output reads sample n of the input only
+    _keeps = ("input",)
+    n_gates = 1
+    state_names: tuple[str, ...] = ("h",)
+
+    def __init__(self, input_size: int, units: int, *, return_sequences: bool = False,
+                 W: np.ndarray | None = None, U: np.ndarray | None = None, b: np.ndarray | None = None,
+                 weight_init="glorot_uniform", recurrent_init="glorot_uniform", bias_init="zeros",
+                 rng: np.random.Generator | None = None, dtype="float64") -> None:
+        super().__init__(dtype=dtype)
+        self.input_size = check_positive_int(input_size, "input_size")
+        self.units = check_positive_int(units, "units")
+        self.return_sequences = bool(return_sequences)
+        k = self.n_gates * self.units
+        common = {"rng": rng, "dtype": self.dtype}
+        if W is None:
+            W = initializers.get(weight_init)((self.input_size, k), fan_in=self.input_size, fan_out=k, **common)
+        if U is None:
+            U = initializers.get(recurrent_init)((self.units, k), fan_in=self.units, fan_out=k, **common)
+        if b is None:
+            b = initializers.get(bias_init)(self._bias_shape(), fan_in=self.input_size, fan_out=k, **common)
+        self._param("W", W, (self.input_size, k))
+        self._param("U", U, (self.units, k))
+        self._param("b", b, self._bias_shape())
+        self.final_state: tuple[np.ndarray, ...] = ()
+        self.d_initial_state: tuple[np.ndarray, ...] = ()
+
+    def _bias_shape(self) -> tuple[int, ...]:
+        return (self.n_gates * self.units,)
+
+    def _input_bias(self) -> np.ndarray:
+        return self.params["b"]
+
+    # -- public protocol, with the initial state and the final-state gradients -----------------
+    def forward(self, x: np.ndarray, *, training: bool,
+                initial_state: tuple[np.ndarray, ...] | None = None) -> np.ndarray:
+        """Check ``x`` (N, T, F) and ``initial_state`` (one (N, u) array per state), run the sequence.
+
+        Raises:
+            ValueError: x not (N, T, input_size), or a wrong initial state.
+        """
+        check_array(x, "x", dtype=self.dtype)
+        self._guard = []
+        with np.errstate(over="ignore", invalid="ignore"):
+            y = self._forward(x, training=training, initial_state=initial_state)
+        check_finite_result(y, f"{type(self).__name__}.forward output", "check the weights and the scale of x")
+        self._guard = [("input", x, fingerprint(x))]
+        return y
+
+    def backward(self, dy: np.ndarray, *, d_state: tuple[np.ndarray, ...] | None = None) -> np.ndarray:
+        """dL/dx (N, T, F) from ``dy`` (the output's gradient) and ``d_state`` (the final states');
+        overwrites ``grads`` and sets ``d_initial_state``."""
+        self._d_state = self._check_states(d_state, "d_state", self._n) if d_state is not None else None
+        return super().backward(dy)
+
+    def _check_states(self, states, name: str, n: int) -> tuple[np.ndarray, ...]:
+        want = len(self.state_names)
+        if not isinstance(states, (tuple, list)) or len(states) != want:
+            raise ValueError(f"{name}: expected a tuple of {want} arrays ({', '.join(self.state_names)}) of shape "
+                             f"(N, {self.units}), got {type(states).__name__}"
+                             f"{' of length ' + str(len(states)) if isinstance(states, (tuple, list)) else ''}")
+        for s, sname in zip(states, self.state_names, strict=True):
+            check_array(s, f"{name}[{sname}]", dtype=self.dtype)
+            check_shape(s, (n, self.units), f"{name}[{sname}]")
+        return tuple(states)
+
+    # -- the loop ------------------------------------------------------------------------------
+    def _forward(self, x: np.ndarray, *, training: bool, initial_state=None) -> np.ndarray:
+        self._check_input(x)
+        if x.ndim != 3 or x.shape[2] != self.input_size:
+            raise ValueError(f"x: expected a sequence batch of shape (N, T, {self.input_size}) (batch, time steps, "
+                             f"features), got shape {x.shape}")
+        n, steps, _ = x.shape
+        if steps == 0:
+            raise ValueError(f"x: expected at least one time step, got shape {x.shape}")
+        if initial_state is None:
+            state = tuple(np.zeros((n, self.units), dtype=self.dtype) for _ in self.state_names)
+        else:
+            state = self._check_states(initial_state, "initial_state", n)
+        self._n, self._x = n, x
+        xt = x.transpose(1, 0, 2).reshape(steps * n, self.input_size)  # (N, T, F) -> (T*N, F), a copy
+        ax = (xt @ self.params["W"]).reshape(steps, n, -1)  # (T, N, k*u): every step's input projection
+        ax += self._input_bias()
+        self._xt = xt
+        self._cache: list[dict] = []
+        hs = np.empty((steps, n, self.units), dtype=self.dtype)
+        for t in range(steps):
+            cache = {"prev": state}
+            state = self._step(ax[t], state, cache)
+            self._cache.append(cache)
+            hs[t] = state[0]
+        self.final_state = tuple(s.copy() for s in state)
+        y = np.ascontiguousarray(hs.transpose(1, 0, 2)) if self.return_sequences else hs[-1].copy()
+        self._out_shape = y.shape
+        return y
+
+    def _backward(self, dy: np.ndarray, *, need_dx: bool) -> np.ndarray | None:
+        d_state = getattr(self, "_d_state", None)
+        self._d_state = None
+        steps, n, k = len(self._cache), self._n, self.n_gates * self.units
+        ds = [np.zeros((n, self.units), dtype=self.dtype) for _ in self.state_names] if d_state is None \
+            else [s.copy() for s in d_state]
+        dax = np.empty((steps, n, k), dtype=self.dtype)
+        drec = np.empty((steps, n, k), dtype=self.dtype)
+        for t in reversed(range(steps)):
+            if self.return_sequences:
+                ds[0] = ds[0] + dy[:, t]
+            elif t == steps - 1:
+                ds[0] = ds[0] + dy
+            dax[t], drec[t], ds = self._step_back(ds, self._cache[t])
+        self.d_initial_state = tuple(ds)
+        self.grads["W"] = self._xt.T @ dax.reshape(steps * n, k)
+        self.grads["U"] = self._grad_U(drec)
+        self.grads["b"] = self._grad_b(dax, drec)
+        if not need_dx:
+            return None
+        dx = (dax.reshape(steps * n, k) @ self.params["W"].T).reshape(steps, n, self.input_size)
+        return np.ascontiguousarray(dx.transpose(1, 0, 2))  # (T, N, F) -> (N, T, F)
+
+    def _grad_U(self, drec: np.ndarray) -> np.ndarray:
+        """dU = sum_t h_{t-1}^T drec_t, as one product over all steps: (u, T*N) @ (T*N, k*u)."""
+        hprev = np.stack([c["prev"][0] for c in self._cache])  # (T, N, u)
+        return hprev.reshape(-1, self.units).T @ drec.reshape(-1, drec.shape[2])
+
+    def _grad_b(self, dax: np.ndarray, drec: np.ndarray) -> np.ndarray:
+        return dax.sum(axis=(0, 1))
+
+    def _step(self, ax: np.ndarray, state: tuple, cache: dict) -> tuple:  # pragma: no cover
+        raise NotImplementedError
+
+    def _step_back(self, ds: list, cache: dict) -> tuple:  # pragma: no cover
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return (f"{type(self).__name__}({self.input_size}, {self.units}, return_sequences={self.return_sequences}, "
+                f"dtype={self.dtype.name})")
+
+
+class SimpleRNN(_Recurrent):
+    """Elman recurrence (Elman 1990): h_t = tanh(x_t W + h_{t-1} U + b), b of shape (u,).
+
+    Backward (per step, from t = T down to 1, dh the gradient reaching h_t)::
+
+        da = dh * (1 - h_t^2);  dW += x_t^T da;  dU += h_{t-1}^T da;  db += sum_n da;  dh_{t-1} = da U^T
+
+    Framework notes: Keras ``SimpleRNN(units, activation="tanh")``: kernel W, recurrent_kernel U,
+    bias b. PyTorch ``nn.RNN(nonlinearity="tanh", batch_first=True)``: weight_ih_l0 = W^T,
+    weight_hh_l0 = U^T, and two biases whose sum is b.
+
+    Args:
+        input_size: F, features per time step.
+        units: u, the size of the hidden state.
+        return_sequences: return every step's h (N, T, u) instead of the last (N, u).
+        W, U, b: explicit initial values (W (F, u), U (u, u), b (u,)); otherwise drawn with
+            ``weight_init`` (default ``"glorot_uniform"``, Keras's), ``recurrent_init`` (default
+            ``"glorot_uniform"``; Keras's own default is orthogonal: pass U to reproduce it),
+            ``bias_init`` (default ``"zeros"``).
+        rng: generator for random initializers.
+        dtype: ``"float32"`` or ``"float64"`` (default ``"float64"``).
+    """
+
+    def _step(self, ax, state, cache):
+        h = np.tanh(ax + state[0] @ self.params["U"])
+        cache["h"] = h
+        return (h,)
+
+    def _step_back(self, ds, cache):
+        da = ds[0] * (1 - cache["h"] * cache["h"])
+        return da, da, [da @ self.params["U"].T]

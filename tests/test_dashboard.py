@@ -1,0 +1,31 @@
+"""The reports index opens with the verdict dashboard; every plot and title appears once."""
+
+from __future__ import annotations
+
+import re
+
+from comparisons import jobs
+from comparisons.paths import REPORTS
+from comparisons.report import dashboard, site
+
+
+def test_dashboard_lines_link_their_reports_and_count_verdicts():
+    lines = dashboard.lines(REPORTS)
+    assert [re.match(r"\*\*([^*]+)\*\*", line)[1] for line in lines] == [
+        "Parity", "MNIST lock-step", "Benchmarks", "Numerical gradient"]
+    assert "0 FAIL" in lines[0] and "[layer](parity_layer.md)" in lines[0]
+    assert "simple_convnet float64: Keras 2.8e-12, -0.88 points" in lines[1]
+
+
+def test_committed_index_opens_with_the_dashboard():
+    page = (REPORTS / "index.html").read_text(encoding="utf-8")
+    assert re.findall(r"<h2>([^<]*)</h2>", page)[0] == "Verdicts"
+    assert (REPORTS / "README.md").read_text(encoding="utf-8").split("\n## ")[1].startswith("Verdicts")
+
+
+def test_every_plot_and_title_once():
+    items = site.items(jobs.index_entries(REPORTS), REPORTS)
+    plots = [p for d in items for p in d["plots"]]
+    titles = [d["title"] for d in items]
+    assert len(plots) == len(set(plots)) and len(titles) == len(set(titles))
+    assert not any(t.endswith(".png") for t in titles)
