@@ -18,7 +18,7 @@ $(PY):
 # Reinstall only when pyproject.toml changes; the stamp makes repeated runs instant.
 $(STAMP): pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[frameworks,reports,dev]'
+	$(PY) -m pip install --quiet -e '.[frameworks,reports,dev,matrix]'
 	@touch $(STAMP)
 
 setup: $(STAMP)  ## create .venv and install (idempotent)

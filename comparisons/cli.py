@@ -22,6 +22,7 @@ examples:
   python -m comparisons parity --case batchnorm2d/torch/train --framework torch --dtype float64
   python -m comparisons mnist --model mlp4x32 --epochs 1 --dtype float32
   python -m comparisons small-tasks --task xor,moons  gates, blobs, moons in lock-step, decision boundaries
+  python -m comparisons matrix --study variance    many MNIST runs (models x dtypes x seeds) on Dask, resumable
   python -m comparisons report                     what `make report` runs: every report into reports/
 
 output: every command writes a tree laid out like reports/ under --out DIR, by default under out/
@@ -132,6 +133,13 @@ def build_parser(prog: str = "python -m comparisons") -> argparse.ArgumentParser
     from comparisons.studies.mnist.cli import add_commands as mnist_commands
 
     mnist_commands(sub)
+
+    from comparisons.matrix.cli import add_commands as matrix_commands
+
+    matrix_commands(sub)
+    from comparisons.matrix import scaling
+
+    scaling.add_commands(sub)
 
     from comparisons.report.atlas import add_commands as atlas_commands
     from comparisons.studies import bench

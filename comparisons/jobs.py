@@ -60,19 +60,25 @@ def _mnist(out: Path, progress: bool, full: bool) -> bool:
     from comparisons.studies.mnist import sensitivity, summary
     from comparisons.studies.mnist.runner import SHORT, train
 
-    records = []
-    for name in models.MODELS:
+    records, ok = [], True
+    if full:  # independent runs of up to an hour: the run matrix (a local Dask cluster; finished runs skipped)
+        from comparisons.matrix import engine, spec
+
+        study = spec.STUDIES["mnist"]
+        ok = engine.run(spec.cells(list(study.models), list(study.dtypes), [0]), out / "mnist").ok
+        records = summary.runs_on_disk(out / "mnist")[0]
+    for name in () if full else models.MODELS:
         for dtype in ("float64", "float32"):
             kept = out / "mnist" / dtype / name
-            if not full and summary.is_full_run(kept):
+            if summary.is_full_run(kept):
                 print(f"kept {kept}/ (the full recipe on disk; FULL=1 reruns it)")
                 continue
-            target = out / "mnist" / dtype if full else out / "mnist" / summary.SHORT_DIR / dtype
-            records.append(train(name, dtype=dtype, progress=progress, out=target, **({} if full else SHORT[name])))
+            target = out / "mnist" / summary.SHORT_DIR / dtype
+            records.append(train(name, dtype=dtype, progress=progress, out=target, **SHORT[name]))
             print(f"wrote {target / name}/")
     print(f"wrote {sensitivity.write(out / 'mnist', progress=progress)[0]}")
     print(f"wrote {summary.write(summary.runs_on_disk(out / 'mnist'), out / 'mnist')[0]}")
-    return not any(r.stopped for r in records)
+    return ok and not any(r.stopped for r in records)
 
 
 def _naive_port(out: Path, progress: bool, full: bool) -> bool:
@@ -128,6 +134,9 @@ EXTRA_ENTRIES: tuple[Entry, ...] = (
     ("[benchmarks.md](benchmarks.md)", "speed and memory of scratch, PyTorch and Keras per model (`make bench`)"),
     ("[test_suite.md](test_suite.md)", "wall time of `make test` in a fresh clone, install included and excluded "
      "(`bench-suite`)"),
+    ("[variance/README.md](variance/README.md)", "do Keras, PyTorch and scratch differ in float32 beyond what the "
+     "seed does? 10 seeds paired by seed, with tests (`matrix --study variance`); the run matrix on 1 and 2 workers "
+     "in variance/scaling.md"),
 )
 
 

@@ -158,6 +158,7 @@ def test_exploding_loss_stops_the_run_as_diverged(monkeypatch, tmp_path):
     assert f"exceeds {lockstep.DIVERGED_FACTOR:g} times its first loss" in record.stopped
     meta, table = _read_back(tmp_path / "twolayer")
     assert meta["stop"] == record.stop and list(table["epoch"]) == [1]  # the finished epoch only
+    assert meta["finished"] is True and meta["config_hash"] == record.config.digest()  # a rerun would diverge again
 
 
 def test_non_finite_loss_in_the_first_epoch_leaves_readable_files(monkeypatch, tmp_path):
@@ -186,6 +187,7 @@ def test_interrupted_run_is_marked_and_has_its_pages(monkeypatch, tmp_path):
               progress=False)
     meta, table = _read_back(tmp_path / "twolayer")
     assert meta["stop"] == {"reason": "interrupted", "epoch": 1, "step": 2} and "interrupted" in meta["stopped"]
+    assert meta["finished"] is False  # the run matrix reruns it
     assert list(table["epoch"]) == [1]
     row = summary.summary_rows([load_record(tmp_path / "twolayer")]).iloc[0]
     assert row["budget"].startswith("stopped (interrupted) at step 2 of short:")

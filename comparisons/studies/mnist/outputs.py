@@ -85,8 +85,9 @@ def write_csvs(record: RunRecord, out: Path) -> None:
         io.write_text(out / "param_diff.csv", pd.DataFrame(record.param_diffs).to_csv(index=False))
     else:
         (out / "param_diff.csv").unlink(missing_ok=True)
-    meta = {"config": dataclasses.asdict(record.config), "impls": record.impls, "stopped": record.stopped,
-            "stop": record.stop, "n_train": record.n_train, "n_test": record.n_test}
+    meta = {"config": dataclasses.asdict(record.config), "config_hash": record.config.digest(), "impls": record.impls,
+            "stopped": record.stopped, "stop": record.stop, "finished": record.finished, "n_train": record.n_train,
+            "n_test": record.n_test}
     io.write_text(out / "run.json", json.dumps(meta, indent=1) + "\n")  # last: the files above are complete
 
 
@@ -109,7 +110,7 @@ def load_record(run_dir: Path) -> RunRecord:
     return RunRecord(config, impls=list(meta["impls"]), steps=steps.to_dict("records"), epochs=epochs,
                      param_diffs=pd.read_csv(diffs).to_dict("records") if diffs.exists() else [],
                      stopped=meta["stopped"], stop=meta.get("stop", {}), n_train=meta["n_train"],
-                     n_test=meta["n_test"])
+                     n_test=meta["n_test"], finished=meta.get("finished", False))
 
 
 def _fmt(df: pd.DataFrame) -> pd.DataFrame:

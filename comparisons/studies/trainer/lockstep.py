@@ -18,6 +18,9 @@ for the epochs that finished.
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import json
 import math
 import time
 from collections.abc import Callable
@@ -64,6 +67,14 @@ class RunConfig:
     seed: int = 0
     progress: bool = True
 
+    def digest(self) -> str:
+        """A hash of what the run computes (every field but ``progress``): equal digests, equal results."""
+        fields = {k: v for k, v in dataclasses.asdict(self).items() if k != "progress"}
+        fields["impls"] = list(fields["impls"])
+        fields["epochs"] = None if fields["epochs"] is None else float(fields["epochs"])
+        text = json.dumps(fields, sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
 
 @dataclass
 class RunRecord:
@@ -78,6 +89,7 @@ class RunRecord:
     stop: dict = field(default_factory=dict)  # reason ("non-finite loss", "diverged", "interrupted"), epoch, step
     n_train: int = 0  # images the run trained and evaluated on
     n_test: int = 0
+    finished: bool = False  # run() returned: the whole budget ran, or a non-finite/diverged loss stopped it
 
     def baseline(self, impl: str) -> str:
         """The scratch run a framework is compared with: its own-form scratch run if there is one."""
@@ -187,6 +199,7 @@ def run(config: RunConfig, spec: ModelSpec, data, impls: dict, lr_at: Callable[[
         raise
     finally:
         bar.close()
+    record.finished = True
     return record
 
 
