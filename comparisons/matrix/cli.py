@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from comparisons.argtypes import csv_choices
-from comparisons.paths import REPORTS
+from comparisons.paths import REPORTS, add_out_argument, output_root
 from comparisons.studies import models
 from comparisons.studies.trainer.lockstep import IMPLS
 
-DEFAULT_OUT = REPORTS / "matrix"
+DEFAULT_DIR = "matrix"  # under the output root, for a matrix that is not a named study
 
 EPILOG = """\
 examples:
@@ -21,9 +20,11 @@ examples:
   python -m comparisons matrix --study mnist --scheduler tcp://10.0.0.5:8786   on an existing Dask cluster
   python -m comparisons matrix --study variance --dry-run     the cells and their state on disk, nothing run
 
-Seed 0 runs land in OUT/DTYPE/MODEL/ (where `python -m comparisons mnist --out OUT` writes), other seeds
-in OUT/seed-S/DTYPE/MODEL/. A cell whose run.json holds its config hash and says finished is skipped; a
-failed or interrupted one runs again. OUT/matrix.md and each seed folder's README.md are rebuilt from disk.
+OUT is the study's folder under the output root (--out, default out/): variance/runs, mnist; matrix/ for
+a matrix given by its axes; `--out reports` writes the committed reports. Seed 0 runs land in
+OUT/DTYPE/MODEL/ (where `python -m comparisons mnist` writes), other seeds in OUT/seed-S/DTYPE/MODEL/. A
+cell whose run.json holds its config hash and says finished is skipped; a failed or interrupted one runs
+again. OUT/matrix.md and each seed folder's README.md are rebuilt from disk.
 On an existing cluster, start the workers with one thread each (`dask worker ADDRESS --nthreads 1`) and
 the project installed; a worker that dies is retried there as the scheduler's allowed-failures says.
 """
@@ -81,7 +82,7 @@ def add_commands(sub) -> None:
     p.add_argument("--epochs", type=float, help="epochs per run (overrides the budget)")
     p.add_argument("--train-limit", type=int, metavar="N", help="use the first N training images")
     p.add_argument("--test-limit", type=int, metavar="N", help="use the first N test images")
-    p.add_argument("--out", metavar="DIR", help="output directory (default: the study's, else reports/matrix)")
+    add_out_argument(p)  # the runs go to ROOT/<the study's folder> (variance/runs, mnist), else ROOT/matrix
     p.add_argument("--scheduler", metavar="ADDRESS", help="an existing Dask scheduler, e.g. tcp://10.0.0.5:8786 "
                                                           "(default: start a local cluster)")
     p.add_argument("--workers", type=_workers, metavar="N", help="worker processes of the local cluster "
@@ -122,7 +123,7 @@ def cmd_matrix(args) -> int:
                            epochs=args.epochs, train_limit=args.train_limit, test_limit=args.test_limit)
     except ValueError as err:
         return _usage_error(args, str(err))
-    out = Path(args.out) if args.out else (study.out if study else DEFAULT_OUT)
+    out = output_root(args) / (study.out.relative_to(REPORTS) if study else DEFAULT_DIR)
     if args.dry_run:
         for cell in cells:
             state, detail = disk.status(cell, out)

@@ -13,7 +13,7 @@ import pandas as pd
 
 from comparisons.argtypes import csv_choices
 from comparisons.matrix import engine, spec
-from comparisons.paths import REPORTS
+from comparisons.paths import add_out_argument, output_root
 from comparisons.report import files as io
 from comparisons.report.document import Document
 from comparisons.studies import models
@@ -106,7 +106,7 @@ def add_commands(sub) -> None:
                    help=f"default {','.join(DEFAULT['models'])}")
     p.add_argument("--seeds", dest="seed_list", default=DEFAULT["seeds"], help=f"default {DEFAULT['seeds']}")
     p.add_argument("--worker-counts", default="1,2", help="local worker counts to compare (default 1,2)")
-    p.add_argument("--out", default=str(REPORTS / "variance"), metavar="DIR", help="default reports/variance")
+    add_out_argument(p)  # the tables go to ROOT/variance/
     p.set_defaults(func=cmd_scaling)
 
 
@@ -123,9 +123,9 @@ def cmd_scaling(args) -> int:
     except ValueError as err:
         raise SystemExit(f"error: --seeds: {err}") from None
     cells = spec.cells(args.model, DEFAULT["dtypes"], seeds, budget=DEFAULT["budget"])
-    previous = Path(args.out) / "scaling.csv"
+    previous = output_root(args) / "variance" / "scaling.csv"
     earlier = pd.read_csv(previous) if previous.exists() else None
     df = measure(cells, counts)
-    for path in write(df, cells, Path(args.out), engine.default_workers(), earlier):
+    for path in write(df, cells, output_root(args) / "variance", engine.default_workers(), earlier):
         print(f"wrote {path}")
     return 0 if not df["failed"].any() else 1
