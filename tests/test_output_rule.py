@@ -127,9 +127,21 @@ def test_plain_report_keeps_full_mnist_runs(monkeypatch, tmp_path, missing):
         name, dtype = missing
         assert trained == [(name, dtype, tmp_path / "mnist" / "short" / dtype, runner.SHORT[name])]
     trained.clear()
-    jobs.BY_NAME["mnist"].run(tmp_path, False, True)  # FULL=1: every recipe, into the full folders
-    assert len(trained) == 2 * len(models.MODELS)
-    assert all(out.parent == tmp_path / "mnist" and kw == {} for _, _, out, kw in trained)
+    from comparisons.matrix import engine
+
+    submitted = []
+
+    def fake_matrix(cells, out, **kw):
+        submitted.append((cells, Path(out)))
+        return engine.Outcome()
+
+    monkeypatch.setattr(engine, "run", fake_matrix)
+    jobs.BY_NAME["mnist"].run(tmp_path, False, True)  # FULL=1: every recipe through the run matrix
+    assert trained == [] and len(submitted) == 1
+    cells, out = submitted[0]
+    assert out == tmp_path / "mnist" and len(cells) == 2 * len(models.MODELS)
+    assert {(c.model, c.dtype) for c in cells} == {(m, d) for m in models.MODELS for d in ("float64", "float32")}
+    assert all(c.seed == 0 and c.train_limit is None for c in cells)  # the full recipes, into the full folders
 
 
 def test_committed_mnist_runs_are_full_recipes():
