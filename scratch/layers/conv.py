@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from scratch import initializers
+from scratch import initializers, parallel
 from scratch._checks import check_pair, check_positive_int
 from scratch.layers import im2col as ic
 from scratch.layers.base import Layer
@@ -128,9 +128,17 @@ class Conv2D(Layer):
         xp = ic.pad(x, pads)
         if self.groups > 1:
             return self._grouped_forward(xp, pads, out_hw, training)
-        col = ic.im2col_batched(xp, self.kernel_size, self.stride, out_hw, ones_row=True,
-                                dilation=self.dilation)  # (N, CKK+1, OH*OW)
-        y = np.matmul(self._w2b(), col)  # (F, CKK+1) @ (N, CKK+1, OH*OW) -> (N, F, OH*OW): NCHW
+        p = out_hw[0] * out_hw[1]
+        col = np.empty((n, c * self.kernel_size[0] * self.kernel_size[1] + 1, p), dtype=self.dtype)
+        y = np.empty((n, self.filters, p), dtype=self.dtype)
+        w2b = self._w2b()
+
+        def work(s: slice) -> None:  # the images of s: their im2col matrices and products
+            ic.im2col_batched(xp[s], self.kernel_size, self.stride, out_hw, ones_row=True,
+                              dilation=self.dilation, out=col[s])  # (n_s, CKK+1, OH*OW)
+            np.matmul(w2b, col[s], out=y[s])  # (F, CKK+1) @ (n_s, CKK+1, OH*OW) -> (n_s, F, OH*OW): NCHW
+
+        parallel.for_batch(n, col.size + y.size, work)
         self._cache = (col if training else None, xp, pads, out_hw)
         y = y.reshape(n, self.filters, *out_hw)  # (N, F, OH*OW) -> (N, F, OH, OW), a view
         self._out_shape = y.shape
@@ -149,15 +157,25 @@ class Conv2D(Layer):
             col = ic.im2col_batched(xp, self.kernel_size, self.stride, out_hw, ones_row=True, dilation=self.dilation)
         n = dy.shape[0]
         dy3 = dy.reshape(n, self.filters, out_hw[0] * out_hw[1])  # (N, F, OH, OW) -> (N, F, OH*OW), a view
-        # (N, F, P) @ (N, P, CKK+1) -> (N, F, CKK+1), summed over the batch: [dW2 | db]
-        dw2b = np.matmul(dy3, col.transpose(0, 2, 1)).sum(axis=0)
+        # (N, F, P) @ (N, P, CKK+1) -> (N, F, CKK+1) per image, summed over the batch below: [dW2 | db]
+        per_image = np.empty((n, self.filters, col.shape[1]), dtype=self.dtype)
+        w2 = self.params["W"].reshape(self.filters, -1)
+        if need_dx:
+            dxp = np.zeros(xp.shape, dtype=self.dtype)
+
+        def work(s: slice) -> None:  # the images of s: their products, and their share of dx
+            np.matmul(dy3[s], col[s].transpose(0, 2, 1), out=per_image[s])
+            if need_dx:
+                dcol = np.matmul(w2.T, dy3[s])  # (C*KH*KW, F) @ (n_s, F, OH*OW) -> (n_s, C*KH*KW, OH*OW)
+                ic.col2im_batched(dcol, dxp[s].shape, self.kernel_size, self.stride, out_hw, self.dilation,
+                                  out=dxp[s])
+
+        parallel.for_batch(n, dy3.size + col.size, work)
+        dw2b = per_image.sum(axis=0)
         self.grads["W"] = np.ascontiguousarray(dw2b[:, :-1]).reshape(self.params["W"].shape)
         self.grads["b"] = dw2b[:, -1].copy()
         if not need_dx:
             return None
-        w2 = self.params["W"].reshape(self.filters, -1)
-        dcol = np.matmul(w2.T, dy3)  # (C*KH*KW, F) @ (N, F, OH*OW) -> (N, C*KH*KW, OH*OW)
-        dxp = ic.col2im_batched(dcol, xp.shape, self.kernel_size, self.stride, out_hw, self.dilation)
         return dxp if not any(pads) else np.ascontiguousarray(ic.unpad(dxp, pads))
 
     # -- groups > 1 ----------------------------------------------------------------------------
