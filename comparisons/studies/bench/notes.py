@@ -19,10 +19,10 @@ Epoch and evaluation time of scratch in float32 against the fastest framework of
 (PyTorch loop, Keras fit or Keras loop, same batch size): at most 1.0x on every model; the convnet's
 matrix products at 60% of the machine's float32 ceiling or better (`roofline`: train GFLOP/s over
 the best GFLOP/s of the BLAS ceiling below); and the convnet's peak memory at most PyTorch's.
-The thread count matters for the convnet: NumPy runs its element-wise work (ReLU,
-pooling, the im2col copy) on one core and its stacks of small matrix products single-threaded,
-while PyTorch spreads every kernel over all its threads; `--threads 1` compares the two on one
-core each."""
+The thread count matters for the convnet: NumPy runs its element-wise work (ReLU, pooling, the
+im2col copy) on one core, so scratch's Conv2D and MaxPool2D split their batch over threads of their
+own (`scratch.parallel`, the same bits for any thread count), while PyTorch and TensorFlow spread
+every kernel over their pools; `--threads 1` compares all of them on one core."""
 
 BEFORE_AFTER = """\
 The same benchmark run on the scratch code before the performance work (the textbook-style layers:
@@ -51,7 +51,12 @@ of this ceiling."""
 MACHINE = """\
 Collected inside the workers. Thread counts are set explicitly: the environment variables of
 every worker, plus `torch.set_num_threads` / `set_num_interop_threads` and TensorFlow's intra-op
-and inter-op pools. NumPy itself is single-threaded; only its BLAS uses the threads."""
+and inter-op pools, and `DLPARITY_THREADS` for scratch's batch threads. NumPy itself is
+single-threaded; its BLAS and scratch's Conv2D and MaxPool2D use the threads. `OPENBLAS_THREAD_TIMEOUT`
+is 4 unless the environment sets it: OpenBLAS's worker threads otherwise spin for 2^28 cycles
+(about 0.1 s) after every threaded product, holding the core that scratch's batch threads need next
+(measured on this machine: a Conv2D forward after a Dense product took 3.6 ms with two batch threads
+against 2.2 ms with the short spin); it does not touch PyTorch (MKL and OpenMP) or TensorFlow."""
 
 METHOD_TEMPLATE = """\
 - Each (model, implementation, dtype) runs in its own worker process, started and warmed up (10
@@ -111,7 +116,9 @@ def profile_text(meta: dict) -> str:
         "and a boolean mask product (no `np.where`), and Sequential runs each ReLU -> MaxPool2D pair as MaxPool2D "
         "-> ReLU (the same bits: ReLU is monotone and rounds nothing, and the gradient reaches the same first "
         "maximum or nothing), so ReLU touches a quarter of the elements. Sequential checks its input once for "
-        "non-finite values instead of every layer re-scanning every activation.")
+        "non-finite values instead of every layer re-scanning every activation. Conv2D and MaxPool2D split "
+        "the batch over `scratch.parallel`'s threads (each writes its own samples; the batch sums stay in "
+        "one thread), so their time here is wall time on both cores.")
 
 
 def method(meta: dict) -> str:
@@ -139,8 +146,7 @@ def layers_text(bound: dict | None) -> str:
         "and narrow: the convolution's are one (30 x 26) by (26 x 576) product per image, whose inner "
         "dimension of 26 (a 5 x 5 kernel on one channel, and the bias) leaves BLAS little to reuse per "
         "value loaded; the Dense layers multiply by a batch of 100. NumPy cannot fuse the element-wise "
-        "layers into the products, and its ufuncs run on one core; splitting the batch over a pool of Python "
-        "threads was measured and gave no steady gain while OpenBLAS runs its own threads inside the same "
-        "products (NumPy has no call to set them). So the products' own rate bounds what scratch can reach "
-        "here. The frameworks run the convolution in oneDNN kernels that need no im2col matrix, and spread "
-        "every kernel, element-wise ones included, over their threads.")
+        "layers into the products, and its ufuncs run on one core: scratch's Conv2D and MaxPool2D split "
+        "their batch over threads of their own, the rest runs in one thread. So the products' own rate "
+        "bounds what scratch can reach here. The frameworks run the convolution in oneDNN kernels that need "
+        "no im2col matrix, and spread every kernel, element-wise ones included, over their threads.")

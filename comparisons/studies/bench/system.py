@@ -19,14 +19,22 @@ from scratch.model import Sequential
 
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 BLAS_VARIABLES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+#: How long OpenBLAS's worker threads spin after a call before they sleep: 2**n cycles. The default
+#: (n = 28, about 0.1 s) keeps a core busy after every threaded product, the core scratch's own
+#: batch threads (``scratch.parallel``) then wait for; 2**4 cycles lets them have it at once.
+SPIN_VARIABLE, SPIN_VALUE = "OPENBLAS_THREAD_TIMEOUT", "4"
 CEILING_SIZE = 2048  # n of the n x n @ n x n product that measures the BLAS ceiling
 CEILING_REPEATS = 5  # best of this many products
 
 
 def thread_env(threads: int, base: dict[str, str] | None = None) -> dict[str, str]:
-    """The environment of a worker: ``base`` (default os.environ) with every thread count set."""
+    """The environment of a worker: ``base`` (default os.environ) with every thread count set (the
+    libraries' and scratch's batch threads) and OpenBLAS's spin after a call shortened (unless
+    ``base`` sets it)."""
     env = dict(os.environ if base is None else base)
     env.update({k: str(threads) for k in THREAD_VARIABLES})
+    env.setdefault(SPIN_VARIABLE, SPIN_VALUE)
+    env["DLPARITY_THREADS"] = str(threads)  # scratch's batch threads (scratch.parallel)
     return env
 
 
@@ -70,7 +78,10 @@ def describe(framework: str | None) -> dict[str, str]:
     blas = numpy_blas()
     out.update({"numpy BLAS": blas["library"], "numpy BLAS kernel": blas["kernel"],
                 "numpy BLAS threads": blas["threads"]})
-    out.update({k: os.environ.get(k, "(unset)") for k in (*THREAD_VARIABLES, *BLAS_VARIABLES)})
+    out.update({k: os.environ.get(k, "(unset)") for k in (*THREAD_VARIABLES, *BLAS_VARIABLES, SPIN_VARIABLE)})
+    from scratch import parallel
+
+    out["scratch batch threads"] = str(parallel.threads())
     if framework == "torch":
         import torch
 
