@@ -9,6 +9,10 @@ from scratch._checks import check_pair, check_positive_int
 from scratch.layers import im2col as ic
 from scratch.layers.base import Layer
 
+#: Bytes of im2col matrix an evaluation forward builds at a time (per thread): small enough to stay
+#: in a core's cache between the copy that builds it and the product that reads it.
+EVAL_COL_BYTES = 1 << 20
+
 
 class Conv2D(Layer):
     """2-D cross-correlation on NCHW images, kernel W of shape (F, C, KH, KW) (OIHW), bias (F,).
@@ -129,17 +133,25 @@ class Conv2D(Layer):
         if self.groups > 1:
             return self._grouped_forward(xp, pads, out_hw, training)
         p = out_hw[0] * out_hw[1]
-        col = np.empty((n, c * self.kernel_size[0] * self.kernel_size[1] + 1, p), dtype=self.dtype)
+        k = c * self.kernel_size[0] * self.kernel_size[1] + 1
         y = np.empty((n, self.filters, p), dtype=self.dtype)
         w2b = self._w2b()
+        # training keeps every image's col for the backward pass; evaluation builds it a few images
+        # at a time into one small buffer per thread, which stays in cache between copy and product
+        col = np.empty((n, k, p), dtype=self.dtype) if training else None
+        step = n if training else max(1, EVAL_COL_BYTES // (k * p * self.dtype.itemsize))
 
         def work(s: slice) -> None:  # the images of s: their im2col matrices and products
-            ic.im2col_batched(xp[s], self.kernel_size, self.stride, out_hw, ones_row=True,
-                              dilation=self.dilation, out=col[s])  # (n_s, CKK+1, OH*OW)
-            np.matmul(w2b, col[s], out=y[s])  # (F, CKK+1) @ (n_s, CKK+1, OH*OW) -> (n_s, F, OH*OW): NCHW
+            buf = col[s] if training else np.empty((min(step, s.stop - s.start), k, p), dtype=self.dtype)
+            for a in range(s.start, s.stop, step):
+                b = min(a + step, s.stop)
+                part = buf[: b - a] if not training else buf
+                ic.im2col_batched(xp[a:b], self.kernel_size, self.stride, out_hw, ones_row=True,
+                                  dilation=self.dilation, out=part)  # (n_s, CKK+1, OH*OW)
+                np.matmul(w2b, part, out=y[a:b])  # (F, CKK+1) @ (n_s, CKK+1, OH*OW) -> (n_s, F, OH*OW): NCHW
 
-        parallel.for_batch(n, col.size + y.size, work)
-        self._cache = (col if training else None, xp, pads, out_hw)
+        parallel.for_batch(n, y.size * (k + self.filters) // self.filters, work)
+        self._cache = (col, xp, pads, out_hw)
         y = y.reshape(n, self.filters, *out_hw)  # (N, F, OH*OW) -> (N, F, OH, OW), a view
         self._out_shape = y.shape
         return y
