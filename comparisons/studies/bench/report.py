@@ -260,7 +260,7 @@ def document(df: pd.DataFrame, results: list[ConfigResult], meta: dict, before: 
         bound = products_bound(layers, float32_ceiling(meta.get("ceiling") or []))
         doc.add("Layer by layer (scratch, simple_convnet, float32)", notes.layers_text(bound), table)
     if before_profile is not None and len(before_profile):
-        doc.add("cProfile before the performance work (simple_convnet, float32)", notes.BEFORE_PROFILE,
+        doc.add("cProfile of the previous code (simple_convnet, float32)", notes.BEFORE_PROFILE,
                 profile_table(before_profile))
     if meta.get("ceiling"):
         doc.add("BLAS ceiling", notes.CEILING, pd.DataFrame(meta["ceiling"]).round({"GFLOP/s": 1}))
