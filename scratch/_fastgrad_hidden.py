@@ -82,10 +82,11 @@ class Hidden:
         self.f0 = self.s0 / n
         self.tol = np.finfo(np.float64).eps / 64 * max(abs(self.f0), 2.0 ** -30)
 
-    def moment(self, r: int) -> np.ndarray:
-        """M_r (N, H): sum_k p[n, k] W2[j, k]^r."""
+    def coefficient(self, r: int) -> np.ndarray:
+        """M_r / r! (N, H), M_r[n, j] = sum_k p[n, k] W2[j, k]^r."""
         while len(self.moments) < r:
-            self.moments.append(self.p @ (self.W2 ** (len(self.moments) + 1)).T)
+            k = len(self.moments) + 1
+            self.moments.append(self.p @ (self.W2 ** k).T / math.factorial(k))
         return self.moments[r - 1]
 
     def order(self, umax: float) -> int:
@@ -96,20 +97,18 @@ class Hidden:
         return 0
 
     def term_changes(self, delta: np.ndarray, rows: np.ndarray) -> np.ndarray:
-        """The change of the loss term of sample rows[r] when hidden unit j moves by delta[r, j]
-        (R, H)."""
+        """The change of the loss term of sample rows[r] when hidden unit j moves by delta[..., r, j]
+        (..., R, H): the leading axes (+h and -h) share the rows."""
         umax = float(np.abs(delta).max()) * self.w2max
         m = self.order(umax)
-        if m:  # S = delta (M1 + delta/2 (M2 + delta/3 (M3 + ...)))
-            s = self.moment(m)[rows]
+        if m:  # S = delta (M1 + delta (M2/2 + delta (M3/6 + ...)))
+            s = delta * self.coefficient(m)[rows]
             for r in range(m - 1, 0, -1):
+                s += self.coefficient(r)[rows]
                 s *= delta
-                s *= 1.0 / (r + 1)
-                s += self.moment(r)[rows]
-            s *= delta
         else:
-            u = np.expm1(delta[:, :, None] * self.W2)  # (R, H, K)
-            s = np.einsum("rjk,rk->rj", u, self.p[rows])
+            u = np.expm1(delta[..., None] * self.W2)  # (..., R, H, K)
+            s = np.einsum("...rjk,rk->...rj", u, self.p[rows])
         uc = delta * self.tw[rows]
         if self.run.kind == "ce-textbook":  # -log((p'_c + a) / (p_c + a)), p'_c = p_c (1 + expm1(u_c)) / (1 + S)
             pc = self.pc[rows][:, None]
@@ -122,13 +121,15 @@ class Hidden:
         return out
 
     def activate(self, a: np.ndarray, rows: np.ndarray) -> np.ndarray:
-        """The per-unit layers between the Dense and the last Dense on pre-activations a (R, H) of
-        samples ``rows``, minus their base output: delta (R, H)."""
-        run = self.run
+        """The per-unit layers between the Dense and the last Dense on pre-activations a (..., R, H)
+        of samples ``rows``, minus their base output: delta (..., R, H). The layers' own arithmetic
+        (``_forward``, without the input checks: a non-finite value shows in the loss, which is checked)."""
+        run, shape = self.run, a.shape
         for j in range(self.li + 1, self.last):
             layer = run.model.layers[j]
             if layer.elementwise:
-                a = layer.forward(a, training=run.training)
+                with np.errstate(over="ignore", invalid="ignore"):
+                    a = layer._forward(a.reshape(-1, shape[-1]), training=run.training).reshape(shape)
             elif layer.has_randomness:
                 a = a * run.factors[j][rows]
         a -= self.z[rows]
@@ -167,21 +168,18 @@ def gradient(run, li: int, pname: str, h: float, method: str, max_bytes: int, pr
         hi = lo + 1  # whole pixels, at least one
         while hi < len(pixels) and ends[hi] - starts[lo] <= per_chunk:
             hi += 1
-        a, b = starts[lo], ends[hi - 1]
-        block, rows = pixels[lo:hi], sample[a:b]
+        first, b = starts[lo], ends[hi - 1]
+        block, rows = pixels[lo:hi], sample[first:b]
         local = np.repeat(np.arange(hi - lo), ends[lo:hi] - starts[lo:hi])  # pair -> pixel of the block
         w = wrows[block]  # (B, H)
         steps = [(w + h) - w] + ([(w - h) - w] if method == "central" else [])  # fl(w +- h) - w, as the loop
-        base = hid.pre[rows]  # (R, H)
-        f = []
-        for d in steps:
-            dr = d[local]
-            if value is not None:
-                dr *= value[a:b, None]
-            delta = hid.activate(base + dr, rows)
-            changes = np.add.reduceat(hid.term_changes(delta, rows), starts[lo:hi] - a, axis=0)  # (B, H)
-            f.append((hid.s0 + changes) / hid.n)
-        if not np.isfinite(f[0]).all() or not np.isfinite(f[-1]).all():
+        a = np.stack(steps)[:, local]  # (S, R, H): S = 2 (+h, -h) or 1, rows of pairs first .. b - 1
+        if value is not None:
+            a *= value[first:b, None]
+        a += hid.pre[rows]  # the Dense output moved by x[n, i] * d
+        changes = hid.term_changes(hid.activate(a, rows), rows)  # (S, R, H)
+        f = (hid.s0 + np.add.reduceat(changes, starts[lo:hi] - first, axis=1)) / hid.n  # (S, B, H)
+        if not np.isfinite(f).all():
             raise ValueError(f"loss: returned a non-finite value with {run.model.names[li]}.{pname} perturbed")
         grad[block] = (f[0] - f[1]) / (2 * h) if method == "central" else (f[0] - hid.f0) / h
         progress((hi - lo) * units)
