@@ -77,6 +77,8 @@ class Hidden:
             self.tw, self.tsum = W2.T[t], np.ones(n)
         if run.kind == "ce-textbook":  # term = -log(p_c + 1e-7)
             self.pc = self.p[np.arange(n), t]
+            self.q = self.pc / (self.pc + 1e-7)
+        self.twmax = float(np.abs(self.tw).max())
         terms0 = run.terms0.reshape(1, -1)
         self.s0, self.n = terms0.sum(axis=1)[0], n  # the base loss is s0 / n (``_reduce_terms``)
         self.f0 = self.s0 / n
@@ -98,27 +100,44 @@ class Hidden:
 
     def term_changes(self, delta: np.ndarray, rows: np.ndarray) -> np.ndarray:
         """The change of the loss term of sample rows[r] when hidden unit j moves by delta[..., r, j]
-        (..., R, H): the leading axes (+h and -h) share the rows."""
-        umax = float(np.abs(delta).max()) * self.w2max
-        m = self.order(umax)
+        (..., R, H): the leading axes (+h and -h) share the rows.
+
+        With |delta W2| <= umax small, S, log1p(S) and expm1(u_c) are their series (each cut below
+        ``tol``; |S| <= expm1(umax) since p sums to 1), else NumPy's functions on the sum over classes.
+        """
+        dmax = float(np.abs(delta).max())
+        m = self.order(dmax * self.w2max)
         if m:  # S = delta (M1 + delta (M2/2 + delta (M3/6 + ...)))
             s = delta * self.coefficient(m)[rows]
             for r in range(m - 1, 0, -1):
                 s += self.coefficient(r)[rows]
                 s *= delta
+            smax = math.expm1(dmax * self.w2max)
         else:
             u = np.expm1(delta[..., None] * self.W2)  # (..., R, H, K)
-            s = np.einsum("...rjk,rk->...rj", u, self.p[rows])
+            s, smax = np.einsum("...rjk,rk->...rj", u, self.p[rows]), math.inf
         uc = delta * self.tw[rows]
         if self.run.kind == "ce-textbook":  # -log((p'_c + a) / (p_c + a)), p'_c = p_c (1 + expm1(u_c)) / (1 + S)
-            pc = self.pc[rows][:, None]
-            ratio = pc * (np.expm1(uc) - s) / ((1 + s) * (pc + 1e-7))
-            return -np.log1p(ratio)
-        out = np.log1p(s)
+            ec = _series(uc, [1 / math.factorial(r) for r in range(1, m + 1)]) if m else np.expm1(uc)
+            ec -= s
+            ec *= self.q[rows][:, None]  # q = p_c / (p_c + a) <= 1
+            s += 1
+            ec /= s
+            return -self._log1p(ec, (math.expm1(dmax * self.twmax) + smax) / (1 - smax) if smax < 1 else math.inf)
+        out = self._log1p(s, smax)
         if self.run.kind == "ce":
             out *= self.tsum[rows][:, None]
         out -= uc
         return out
+
+    def _log1p(self, s: np.ndarray, smax: float) -> np.ndarray:
+        """log1p(s), |s| <= smax: its series s - s^2/2 + s^3/3 ... where MAX_ORDER terms reach ``tol``
+        (the remainder after m terms is at most smax^(m+1) / ((m+1) (1 - smax)))."""
+        if smax < 0.5:
+            for m in range(1, MAX_ORDER + 1):
+                if smax ** (m + 1) / ((m + 1) * (1 - smax)) <= self.tol:
+                    return _series(s, [(-1) ** (k + 1) / k for k in range(1, m + 1)])
+        return np.log1p(s)
 
     def activate(self, a: np.ndarray, rows: np.ndarray) -> np.ndarray:
         """The per-unit layers between the Dense and the last Dense on pre-activations a (..., R, H)
@@ -134,6 +153,15 @@ class Hidden:
                 a = a * run.factors[j][rows]
         a -= self.z[rows]
         return a
+
+
+def _series(u: np.ndarray, c: list[float]) -> np.ndarray:
+    """sum_r c[r-1] u^r (r = 1 .. len(c)) by Horner's rule: u (c1 + u (c2 + ... + u cm))."""
+    out = u * c[-1]
+    for ck in reversed(c[:-1]):
+        out += ck
+        out *= u
+    return out
 
 
 def gradient(run, li: int, pname: str, h: float, method: str, max_bytes: int, progress) -> np.ndarray:
