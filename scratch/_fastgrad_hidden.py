@@ -167,7 +167,7 @@ def _series(u: np.ndarray, c: list[float]) -> np.ndarray:
 def gradient(run, li: int, pname: str, h: float, method: str, max_bytes: int, progress) -> np.ndarray:
     """The flat gradient (float64) of ``pname`` ("W" or "b") of Dense ``li`` (module doc).
 
-    ``progress(k)`` is called after each chunk with the entries it finished.
+    ``progress(k)`` is called after each chunk with the entries of ``pname`` finished so far.
     """
     hid = Hidden(run, li)
     if li == hid.last:
@@ -210,7 +210,7 @@ def gradient(run, li: int, pname: str, h: float, method: str, max_bytes: int, pr
         if not np.isfinite(f).all():
             raise ValueError(f"loss: returned a non-finite value with {run.model.names[li]}.{pname} perturbed")
         grad[block] = (f[0] - f[1]) / (2 * h) if method == "central" else (f[0] - hid.f0) / h
-        progress((hi - lo) * units)
+        progress(int(pixels[hi - 1] + 1) * units)  # entries up to the last pixel done (the others: 0)
         lo = hi
     return grad.reshape(-1)
 
@@ -246,5 +246,5 @@ def _last_gradient(hid: Hidden, pname: str, h: float, method: str, max_bytes: in
         if not np.isfinite(f[0]).all() or not np.isfinite(f[-1]).all():
             raise ValueError(f"loss: returned a non-finite value with {run.model.names[hid.last]}.{pname} perturbed")
         grad[lo:lo + per_chunk] = (f[0] - f[1]) / (2 * h) if method == "central" else (f[0] - hid.f0) / h
-        progress(w.size)
+        progress(min(lo + per_chunk, len(wrows)) * k)
     return grad.reshape(-1)

@@ -114,16 +114,12 @@ def fast_numerical_gradient(model, x: np.ndarray, t: np.ndarray, *, training: bo
             lname, pname = qname.rsplit(".", 1)
             li = model.names.index(lname)
             p = model.layers[li].params[pname]
-            if hidden.applies(run, li):  # a hidden Dense before the last one, into a softmax cross-entropy
-                before = done
-
-                def tick(k: int) -> None:
-                    nonlocal done
-                    done += k
+            if hidden.applies(run, li):  # Dense layers into a softmax cross-entropy (route 5)
+                def tick(k: int, base: int = done) -> None:
                     if callback is not None:
-                        callback(done, total)
+                        callback(base + k, total)
                 grad = hidden.gradient(run, li, pname, h, method, max_bytes, tick)
-                done = before + p.size
+                done += p.size
                 out[qname] = grad.astype(p.dtype).reshape(p.shape)
                 continue
             grad = np.zeros(p.size, dtype=np.float64)

@@ -117,3 +117,15 @@ def test_float32_and_other_losses_keep_the_general_path():
     m32 = Sequential([L.Dense(30, 8, rng=rng, dtype="float32"), L.Sigmoid(dtype="float32"),
                       L.Dense(8, 5, rng=rng, dtype="float32")])
     assert not hidden.applies(_Run(m32, x.astype(np.float32), t, True, LOSSES["index"], {}), 0)
+
+
+def test_callback_counts_every_entry_once_in_order():
+    model = _twolayer()
+    x, t = _sparse_batch()
+    seen = []
+    fast_numerical_gradient(model, x, t, training=True, max_bytes=2000, callback=lambda done, total: seen.append(
+        (done, total)))
+    total = sum(p.size for p in model.params.values())
+    assert len(seen) > 4 and all(tot == total for _, tot in seen)
+    done = [d for d, _ in seen]
+    assert done == sorted(done) and done[-1] == total
