@@ -116,3 +116,31 @@ def profile_text(meta: dict) -> str:
 
 def method(meta: dict) -> str:
     return METHOD_TEMPLATE.format(max_wait=meta.get("max_wait", 0.0))
+
+
+def layers_text(bound: dict | None) -> str:
+    """The layer-by-layer section: what the table is, and the roofline the matrix products allow."""
+    text = (
+        "One training step of scratch's simple_convnet timed layer by layer in its worker (best of the "
+        "repeats, each the mean of 20 steps on the first batch; layers in the order the step runs them, "
+        "the optimizer and the model-level checks left out). `product GFLOP` counts each layer's matrix "
+        "products as the roofline column does; the other layers do element-wise work only (`-`).")
+    if not bound:
+        return text
+    if bound["bound"] == bound["bound"]:
+        ceiling = (f"{100 * bound['bound']:.0f}% of the float32 ceiling: the most the step could reach if "
+                   "ReLU, pooling and the loss took no time at all")
+    else:
+        ceiling = "no ceiling was measured in this run"
+    step = bound["product ms"] + bound["other ms"]
+    return text + (
+        f" The layers with products take {bound['product ms']:.2f} ms of the {step:.2f} ms and run their "
+        f"products at {bound['product GFLOP/s']:.0f} GFLOP/s, {ceiling}. These products are small "
+        "and narrow: the convolution's are one (30 x 26) by (26 x 576) product per image, whose inner "
+        "dimension of 26 (a 5 x 5 kernel on one channel, and the bias) leaves BLAS little to reuse per "
+        "value loaded; the Dense layers multiply by a batch of 100. NumPy cannot fuse the element-wise "
+        "layers into the products, and its ufuncs run on one core; splitting the batch over a pool of Python "
+        "threads was measured and gave no steady gain while OpenBLAS runs its own threads inside the same "
+        "products (NumPy has no call to set them). So the products' own rate bounds what scratch can reach "
+        "here. The frameworks run the convolution in oneDNN kernels that need no im2col matrix, and spread "
+        "every kernel, element-wise ones included, over their threads.")

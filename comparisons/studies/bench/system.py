@@ -109,16 +109,16 @@ def ceiling(framework: str, dtype: str, n: int = CEILING_SIZE, repeats: int = CE
     return 2 * n**3 / best / 1e9
 
 
-def train_flops(model: Sequential, input_shape: tuple[int, ...], batch: int) -> tuple[float, float]:
-    """(FLOPs of one training step, FLOPs of the forward pass) of the matrix products, per batch.
+def layer_flops(model: Sequential, input_shape: tuple[int, ...], batch: int) -> list[tuple[float, float]]:
+    """(forward, backward) FLOPs of each layer's matrix products for one batch, layers in model order.
 
-    A product of (m x k) by (k x n) counts 2 m k n. Training counts the forward product, the weight
-    gradient and the input gradient of every Dense, Conv2D and recurrent layer, except the input gradient of
-    the first layer with parameters (no implementation computes it: the data needs no gradient).
-    Element-wise work (activations, pooling, normalisation, the loss) is left out.
+    A product of (m x k) by (k x n) counts 2 m k n. The backward counts the weight gradient and the
+    input gradient of every Dense, Conv2D and recurrent layer, except the input gradient of the
+    first layer with parameters (no implementation computes it: the data needs no gradient).
+    Element-wise work (activations, pooling, normalisation, the loss) counts 0.
     """
     x = np.zeros((1, *input_shape), dtype=model.dtype)
-    forward = backward = 0.0
+    out = []
     seen_params = False
     for layer in model.layers:
         y = layer.forward(x, training=False)
@@ -131,8 +131,15 @@ def train_flops(model: Sequential, input_shape: tuple[int, ...], batch: int) -> 
             flops = 2.0 * batch * x.shape[1] * (layer.input_size + layer.units) * layer.n_gates * layer.units
         else:
             flops = 0.0
-        forward += flops
-        backward += flops * (2 if seen_params else 1)
+        out.append((flops, flops * (2 if seen_params else 1)))
         seen_params = seen_params or bool(layer.params)
         x = y
-    return forward + backward, forward
+    return out
+
+
+def train_flops(model: Sequential, input_shape: tuple[int, ...], batch: int) -> tuple[float, float]:
+    """(FLOPs of one training step, FLOPs of the forward pass) of the matrix products, per batch
+    (``layer_flops`` summed)."""
+    per_layer = layer_flops(model, input_shape, batch)
+    forward = sum(f for f, _ in per_layer)
+    return forward + sum(b for _, b in per_layer), forward
