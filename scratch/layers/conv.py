@@ -30,8 +30,10 @@ class Conv2D(Layer):
     (N*OH*OW, C*KH*KW) @ (C*KH*KW, F) needs a transposing copy of its result (and of dy) instead,
     and its im2col copy gathers runs of KW elements, several times slower than the runs of OW here.
     A training forward keeps ``col`` for the backward pass; an evaluation forward keeps only the
-    padded input and rebuilds ``col`` if a backward follows, so evaluation holds no im2col matrix
-    beyond the current call.
+    padded input and rebuilds ``col`` if a backward follows, and builds ``col`` 1 MiB at a time
+    (``EVAL_COL_BYTES``), so evaluation holds no im2col matrix of the whole batch. The images are
+    split over ``scratch.parallel``'s threads (each thread its own im2col rows and products; the
+    batch sum of [dW2 | db] in the calling thread), with the same bits for any thread count.
 
     Dilation D and groups G (Yu & Koltun 2016; Krizhevsky et al. 2012)::
 

@@ -143,7 +143,8 @@ class MaxPool2D(_Pool2D):
     the KH*KW - 1 boolean match results; backward turns them into one mask per offset and writes
     dy * mask into that offset's view of dx. No window is copied and no index array is built.
     An evaluation forward keeps only the views (references to the input) and replays the bracket
-    if a backward follows.
+    if a backward follows. The batch is split over ``scratch.parallel``'s threads, each running
+    the bracket (and later the scatter) of its own samples: the same bits for any thread count.
     """
 
     per_sample = True
