@@ -38,6 +38,14 @@ def _pool_run(dtype, cls, cfg, n):
     return out
 
 
+def _relu_run(dtype, n):
+    rng = np.random.default_rng(3)
+    relu = L.ReLU(dtype=dtype)
+    x = np.round(rng.standard_normal((n, 5, 9, 9)) * 2).astype(dtype)  # exact zeros too
+    y = relu.forward(x, training=True)
+    return [y, relu.backward(rng.standard_normal(y.shape).astype(dtype))]
+
+
 CONVS = [dict(in_channels=1, filters=30, kernel_size=5), dict(in_channels=3, filters=8, kernel_size=3, padding=1,
                                                               stride=2, truncate=True),
          dict(in_channels=4, filters=6, kernel_size=3, dilation=2, padding="same")]
@@ -48,14 +56,14 @@ POOLS = [(L.MaxPool2D, dict(pool_size=2)), (L.MaxPool2D, dict(pool_size=3, strid
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_threads_give_the_same_bits(dtype, restore_threads, monkeypatch):
-    """Every output and gradient of Conv2D and MaxPool2D / AvgPool2D (ties, overlap, padding) is
+    """Every output and gradient of Conv2D, MaxPool2D / AvgPool2D (ties, overlap, padding) and ReLU is
     bit-identical for 1, 2 and 3 threads (with slices small enough that every batch is split)."""
     monkeypatch.setattr(parallel, "MIN_ELEMENTS", 1)
     runs = {}
     for threads in (1, 2, 3):
         parallel.set_threads(threads)
         runs[threads] = [_conv_run(dtype, cfg, 7) for cfg in CONVS] + [
-            _pool_run(dtype, cls, cfg, 7) for cls, cfg in POOLS]
+            _pool_run(dtype, cls, cfg, 7) for cls, cfg in POOLS] + [_relu_run(dtype, 7)]
     assert parallel.slices(7, 10**6) == [slice(0, 2), slice(2, 4), slice(4, 7)]
     for threads in (2, 3):
         for one, many in zip(runs[1], runs[threads], strict=True):
