@@ -141,7 +141,7 @@ class Conv2D(Layer):
         # training keeps every image's col for the backward pass; evaluation builds it a few images
         # at a time into one small buffer per thread, which stays in cache between copy and product
         col = np.empty((n, k, p), dtype=self.dtype) if training else None
-        step = n if training else max(1, EVAL_COL_BYTES // (k * p * self.dtype.itemsize))
+        step = max(n, 1) if training else max(1, EVAL_COL_BYTES // (k * p * self.dtype.itemsize))
 
         def work(s: slice) -> None:  # the images of s: their im2col matrices and products
             buf = col[s] if training else np.empty((min(step, s.stop - s.start), k, p), dtype=self.dtype)
