@@ -41,9 +41,9 @@ class LSTM(_Recurrent):
     state_names = ("h", "c")
 
     def _buffers(self, n, steps, training, state):
-        c = np.empty((steps + 1 if training else 2, n, self.units), dtype=self.dtype)
+        c = self._work("c", (steps + 1 if training else 2, n, self.units), training)
         c[0] = state[1]
-        tc = np.empty((steps if training else 1, n, self.units), dtype=self.dtype)
+        tc = self._work("tc", (steps if training else 1, n, self.units), training)
         return {**super()._buffers(n, steps, training, state), "c": c, "tc": tc}
 
     def _step(self, a, state, t):
@@ -64,9 +64,11 @@ class LSTM(_Recurrent):
         s, u = self._s, self.units
         gates, tc = s["a"], s["tc"]
         g = gates[..., 2 * u:3 * u]
-        # 1 - sigmoid for i, f, o (the c slot of 1 - gates is not used: the loop overwrites it)
-        self._b = {"om": 1 - gates, "kc": 1 - tc * tc, "kg": 1 - g * g,
-                   "q": np.empty((n, 4 * u), dtype=self.dtype), "tmp": np.empty((n, u), dtype=self.dtype)}
+        om = np.subtract(1, gates, out=self._work("om", gates.shape))  # 1 - sigmoid for i, f, o (c slot unused)
+        kc = np.multiply(tc, tc, out=self._work("kc", tc.shape))
+        kg = np.multiply(g, g, out=self._work("kg", tc.shape))
+        self._b = {"om": om, "kc": np.subtract(1, kc, out=kc), "kg": np.subtract(1, kg, out=kg),
+                   "q": self._work("q", (n, 4 * u)), "tmp": self._work("tmpb", (n, u))}
 
     def _step_back(self, ds, t, dax, drec):
         (dh, dc), u, s, b = ds, self.units, self._s, self._b
@@ -131,16 +133,17 @@ class GRU(_Recurrent):
         return self.params["b"][0] if self.reset_after else self.params["b"]
 
     def _buffers(self, n, steps, training, state):
-        kept, u, dt = steps if training else 1, self.units, self.dtype
-        out = {"omz": np.empty((kept, n, u), dtype=dt), "tmp": np.empty((n, u), dtype=dt)}
+        kept, u = steps if training else 1, self.units
+        # om: 1 - z of every step, written by the forward, and 1 - r, by the backward
+        out = {"om": self._work("om", (kept, n, 2 * u), training), "tmp": self._work("tmp", (n, u), training)}
         if self.reset_after:  # m = h_{t-1} U + b[1] of every step; m_h is its last u columns
-            return {**out, "m": np.empty((kept, n, 3 * u), dtype=dt)}
-        return {**out, "mh": np.empty((kept, n, u), dtype=dt), "p": np.empty((n, 2 * u), dtype=dt)}
+            return {**out, "m": self._work("m", (kept, n, 3 * u), training)}
+        return {**out, "mh": self._work("mh", (kept, n, u), training), "p": self._work("p", (n, 2 * u), training)}
 
     def _step(self, a, state, t):
         (h_prev,), u, U, s = state, self.units, self.params["U"], self._s
         zr, ah = a[:, :2 * u], a[:, 2 * u:]
-        omz, tmp = _at(s["omz"], t), s["tmp"]
+        omz, tmp = _at(s["om"], t)[:, :u], s["tmp"]
         if self.reset_after:
             m = np.matmul(h_prev, U, out=_at(s["m"], t))
             m += self.params["b"][1]  # (N, 3u): all gates in one product
@@ -162,24 +165,23 @@ class GRU(_Recurrent):
         s, u = self._s, self.units
         gates = s["a"]
         hh = gates[..., 2 * u:]
-        one_minus = np.empty(gates.shape[:2] + (2 * u,), dtype=self.dtype)  # 1 - z, 1 - r
-        one_minus[..., :u] = s["omz"]
-        np.subtract(1, gates[..., u:2 * u], out=one_minus[..., u:])
-        self._b = {"om": one_minus, "kh": 1 - hh * hh, "dz": s["h"][:-1] - hh,
-                   "tmp": np.empty((n, u), dtype=self.dtype), "p": np.empty((n, u), dtype=self.dtype)}
+        np.subtract(1, gates[..., u:2 * u], out=s["om"][..., u:])  # 1 - r next to the forward's 1 - z
+        kh = np.multiply(hh, hh, out=self._work("kh", hh.shape))
+        self._b = {"kh": np.subtract(1, kh, out=kh), "dz": np.subtract(s["h"][:-1], hh, out=self._work("dz", hh.shape)),
+                   "tmp": self._work("tmpb", (n, u)), "p": self._work("pb", (n, u))}
 
     def _step_back(self, ds, t, dax, drec):
         (dh,), u, U, s, b = ds, self.units, self.params["U"], self._s, self._b
         gates = s["a"][t]
         z, r = gates[:, :u], gates[:, u:2 * u]
         dah = dax[:, 2 * u:]
-        np.multiply(dh, s["omz"][t], out=dah)
+        np.multiply(dh, s["om"][t][:, :u], out=dah)
         dah *= b["kh"][t]  # dh (1 - z) (1 - hh^2)
         np.multiply(dh, b["dz"][t], out=dax[:, :u])  # dh (h_{t-1} - hh)
         if self.reset_after:
             np.multiply(dah, s["m"][t][:, 2 * u:], out=dax[:, u:2 * u])
             dax[:, :2 * u] *= gates[:, :2 * u]
-            dax[:, :2 * u] *= b["om"][t]
+            dax[:, :2 * u] *= s["om"][t]
             drec[:, :2 * u] = dax[:, :2 * u]
             np.multiply(dah, r, out=drec[:, 2 * u:])
             np.multiply(dh, z, out=dh)
@@ -189,7 +191,7 @@ class GRU(_Recurrent):
         drh = np.matmul(dah, U[:, 2 * u:].T, out=b["p"])
         np.multiply(drh, h_prev, out=dax[:, u:2 * u])
         dax[:, :2 * u] *= gates[:, :2 * u]
-        dax[:, :2 * u] *= b["om"][t]
+        dax[:, :2 * u] *= s["om"][t]
         np.multiply(dh, z, out=dh)  # dh_{t-1} = dh z + drh r + da_zr U_zr^T
         dh += np.multiply(drh, r, out=b["tmp"])
         dh += np.matmul(dax[:, :2 * u], U[:, :2 * u].T, out=b["tmp"])

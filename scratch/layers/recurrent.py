@@ -102,12 +102,22 @@ class _Recurrent(Layer):
         self.final_state: tuple[np.ndarray, ...] = ()
         self.d_initial_state: tuple[np.ndarray, ...] = ()
         self._s: dict[str, np.ndarray] | None = None
+        self._ws: dict[tuple[str, bool], np.ndarray] = {}
 
     def _bias_shape(self) -> tuple[int, ...]:
         return (self.n_gates * self.units,)
 
     def _input_bias(self) -> np.ndarray:
         return self.params["b"]
+
+    def _work(self, name: str, shape: tuple[int, ...], training: bool = True) -> np.ndarray:
+        """The layer's work array ``name`` (one set for training, one for evaluation), reused while
+        its shape stays the same: fresh memory costs a page fault per 4 KiB page on first touch,
+        several milliseconds per step for the arrays of a row model."""
+        arr = self._ws.get((name, training))
+        if arr is None or arr.shape != shape:
+            arr = self._ws[(name, training)] = np.empty(shape, dtype=self.dtype)
+        return arr
 
     # -- public protocol, with the initial state and the final-state gradients -----------------
     def forward(self, x: np.ndarray, *, training: bool,
@@ -156,11 +166,14 @@ class _Recurrent(Layer):
         else:
             state = self._check_states(initial_state, "initial_state", n)
         self._n, self._x, self._initial = n, x, initial_state
-        xt = x.transpose(1, 0, 2).reshape(steps * n, self.input_size)  # (N, T, F) -> (T*N, F), a copy
-        a = (xt @ self.params["W"]).reshape(steps, n, -1)  # (T, N, k*u): every step's input projection
+        k = self.n_gates * self.units
+        xt = self._work("xt", (steps * n, self.input_size), training)
+        np.copyto(xt.reshape(steps, n, self.input_size), x.transpose(1, 0, 2))  # (N, T, F) -> (T*N, F)
+        a = self._work("a", (steps, n, k), training)
+        np.matmul(xt, self.params["W"], out=a.reshape(steps * n, k))  # (T, N, k*u): every step's x_t W
         a += self._input_bias()
         keep = training or self.return_sequences  # every hidden state, or two alternating buffers
-        h = np.empty((steps + 1 if keep else 2, n, self.units), dtype=self.dtype)
+        h = self._work("h", (steps + 1 if keep else 2, n, self.units), training)
         h[0] = state[0]
         self._s = {"a": a, "h": h, **self._buffers(n, steps, training, state)}
         for t in range(steps):
@@ -182,8 +195,8 @@ class _Recurrent(Layer):
         steps, n, k = self._s["a"].shape
         ds = [np.zeros((n, self.units), dtype=self.dtype) for _ in self.state_names] if d_state is None \
             else [s.copy() for s in d_state]
-        dax = np.empty((steps, n, k), dtype=self.dtype)
-        drec = np.empty_like(dax) if self._separate_rec else dax
+        dax = self._work("dax", (steps, n, k))
+        drec = self._work("drec", (steps, n, k)) if self._separate_rec else dax
         self._prepare_back(n)
         for t in reversed(range(steps)):
             if self.return_sequences:
@@ -211,7 +224,7 @@ class _Recurrent(Layer):
 
     def _buffers(self, n: int, steps: int, training: bool, state: tuple) -> dict[str, np.ndarray]:
         """The subclass's forward arrays besides ``a`` and ``h``: the recurrent product's (N, k*u)."""
-        return {"p": np.empty((n, self.n_gates * self.units), dtype=self.dtype)}
+        return {"p": self._work("p", (n, self.n_gates * self.units), training)}
 
     def _step(self, a: np.ndarray, state: tuple, t: int) -> tuple:  # pragma: no cover
         """Step t: ``a`` (N, k*u) holds x_t W + b; add h_{t-1} U, apply the gates in place, return the states."""
@@ -263,7 +276,8 @@ class SimpleRNN(_Recurrent):
 
     def _prepare_back(self, n):
         h = self._s["h"][1:]
-        self._b = {"k": 1 - h * h}  # (T, N, u): tanh' at every step
+        k = np.multiply(h, h, out=self._work("k", h.shape))
+        self._b = {"k": np.subtract(1, k, out=k)}  # (T, N, u): tanh' at every step, 1 - h^2
 
     def _step_back(self, ds, t, dax, drec):
         np.multiply(ds[0], self._b["k"][t], out=dax)
