@@ -171,13 +171,14 @@ class _Recurrent(Layer):
         np.copyto(xt.reshape(steps, n, self.input_size), x.transpose(1, 0, 2))  # (N, T, F) -> (T*N, F)
         a = self._work("a", (steps, n, k), training)
         np.matmul(xt, self.params["W"], out=a.reshape(steps * n, k))  # (T, N, k*u): every step's x_t W
-        a += self._input_bias()
+        bias = self._input_bias()
         keep = training or self.return_sequences  # every hidden state, or two alternating buffers
         h = self._work("h", (steps + 1 if keep else 2, n, self.units), training)
         h[0] = state[0]
         self._s = {"a": a, "h": h, **self._buffers(n, steps, training, state)}
         for t in range(steps):
-            state = self._step(a[t], state, t)
+            at = np.add(a[t], bias, out=a[t])  # x_t W + b, added while the step's slice is in cache
+            state = self._step(at, state, t)
         self.final_state = tuple(s.copy() for s in state)
         y = np.ascontiguousarray(h[1:].transpose(1, 0, 2)) if self.return_sequences else state[0].copy()
         self._out_shape = y.shape
