@@ -104,7 +104,7 @@ class GRU(_Recurrent):
     Backward (dh reaching h_t): dz = dh (h_{t-1} - hh); dhh = dh (1 - z); da_h = dhh (1 - hh^2);
     da_z = dz z (1 - z); da_r = (da_h m_h) r (1 - r) (after; before: (da_h U_h^T) h_{t-1});
     dh_{t-1} = dh z + (the recurrent pre-activation gradients) U^T. The forward keeps ``1 - z`` and
-    ``m_h`` (``r * h_{t-1}`` before) of every step; ``h_{t-1} - hh``, ``1 - hh^2`` and ``1 - r``
+    ``m`` (``r * h_{t-1}`` before) of every step; ``h_{t-1} - hh``, ``1 - hh^2`` and ``1 - r``
     are computed for all steps before the backward loop, and the z and r slots are multiplied by
     the gates and by ``1 - gates`` together.
 

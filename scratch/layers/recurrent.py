@@ -10,16 +10,16 @@ time (Werbos 1990) with upstream gradients for the output and, optionally, for t
 it overwrites ``grads`` and sets ``d_initial_state``.
 
 Algorithm. The input projection of all steps is one product ``x @ W``, (T*N, F) @ (F, k*u), into
-a (T, N, k*u) array ``a`` with the input bias added. Each step then makes one product ``h @ U`` for
-all gates over the whole batch (a GRU with ``reset_after=False`` needs a second, ``(r * h) @ U_h``,
-since its reset gate acts before the product), adds it into its slice of ``a`` and applies the gate
-nonlinearities there in place, so ``a`` ends up holding every step's gate values. A training
-forward keeps ``a`` and every step's states in stacked arrays (the hidden states H (T+1, N, u) with
-the initial state in H[0]; the LSTM's cell states and their tanh; the GRU's ``1 - z`` and ``m_h``),
-written in place step by step: no per-step allocation and no copies. An evaluation forward keeps
-no cache: two alternating state buffers (all hidden states with ``return_sequences``), and
-references to x and the initial state, from which a backward that follows reruns the training
-forward (the same operations, the same numbers).
+a (T, N, k*u) array ``a``. Each step adds the input bias to its slice of ``a`` (while that slice is
+in cache), makes one product ``h @ U`` for all gates over the whole batch (a GRU with
+``reset_after=False`` needs a second, ``(r * h) @ U_h``, since its reset gate acts before the
+product), adds it in and applies the gate nonlinearities there in place, so ``a`` ends up holding
+every step's gate values. A training forward keeps ``a`` and every step's states in stacked arrays
+(the hidden states H (T+1, N, u) with the initial state in H[0]; the LSTM's cell states and their
+tanh; the GRU's ``1 - z`` and ``m = h U + b[1]``), written in place step by step: no per-step
+allocation and no copies. An evaluation forward keeps no cache: two alternating state buffers (all
+hidden states with ``return_sequences``), and references to x and the initial state, from which a
+backward that follows reruns the training forward (the same operations, the same numbers).
 
 The backward walks from step T down to 1 with a few in-place products per step on preallocated
 buffers; the factors that depend on the forward only (``1 - tanh(c)^2``, ``1 - sigmoid``, ...) are
@@ -27,7 +27,14 @@ computed for all steps at once before the loop. The weight gradients are one pro
 steps after the loop: dW = x^T da, (F, T*N) @ (T*N, k*u); dU = sum_t h_{t-1}^T da_t as
 (u, T*N) @ (T*N, k*u) over the stacked H; db a sum over steps and batch; dx = da W^T. Every
 element-wise value is the one of the per-step formulas in the class docstrings, rounded in the
-same order.
+same order, and the products are the same BLAS calls on the same operands: the results do not
+depend on this arrangement.
+
+Work arrays: those large arrays (``a``, the stacked states, the backward's gradients and factors)
+stay with the layer between calls, one set for training and one for evaluation, and are reused
+while the batch shape stays the same; fresh memory would cost a page fault per 4 KiB page on first
+touch (thousands per step for a row model). Everything a call returns (output, final states, dx,
+gradients, ``d_initial_state``) is a new array.
 
 Framework notes: Keras ``SimpleRNN``/``LSTM``/``GRU`` use these layouts (kernel (F, k*u),
 recurrent_kernel (u, k*u)); PyTorch's ``nn.RNN``/``nn.LSTM``/``nn.GRU`` keep ``weight_ih`` (k*u, F)
