@@ -34,7 +34,7 @@ NUMERIC_RULES: dict[str, tuple[type, float, bool, str]] = {
     "seeds": (int, 1.0, True, "a number of seeds"),
     "train_limit": (int, 1.0, True, "a number of images"),
     "test_limit": (int, 1.0, True, "a number of images"),
-    "profile_iterations": (int, 1.0, True, "a number of iterations"),
+    "profile_iterations": (int, 0.0, True, "a number of iterations; 0: no profile"),
     "max_wait": (float, 0.0, True, "seconds"),
 }
 #: The largest seed every framework accepts (``keras.utils.set_random_seed`` needs < 2**32).

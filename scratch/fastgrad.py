@@ -17,10 +17,15 @@ The textbook's ``numerical_gradient`` runs the whole network twice per parameter
    perturbed loss is the base per-sample losses with the changed ones replaced, summed over the
    batch. A BatchNorm in training mode instead gets every sample of every perturbation and computes
    each perturbed batch's own statistics (the P batches side by side as P times the features).
+5. in float64, a Dense layer whose units reach a softmax cross-entropy through per-unit layers and the
+   last Dense (and that last Dense) takes ``scratch._fastgrad_hidden``: each changed loss term is
+   computed from its exact change, a function of the hidden unit's change through moments of the
+   base softmax, without a softmax per perturbed row.
 
 Each perturbed loss is the loss at the same perturbed parameters as in the naive loop (the step is
 fl(w + h) - w and the quotient is divided by 2h, as there), so both give the same numbers up to the
-rounding of the loss: about ulp(L) / 2h (2e-12 for L ~ 2.3, h = 1e-4 in float64). A Dense weight
+rounding of the loss: about ulp(L) / 2h (2e-12 for L ~ 2.3, h = 1e-4 in float64; route 5 rounds each
+perturbed loss once, where the loop rounds it in every term of its sum). A Dense weight
 whose input is zero in every sample gets exactly 0, as in the naive loop, without being computed.
 """
 
@@ -31,6 +36,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from scratch import _fastgrad_hidden as hidden
 from scratch import gradcheck as gc
 from scratch import layers as L
 from scratch import losses as S
@@ -108,6 +114,14 @@ def fast_numerical_gradient(model, x: np.ndarray, t: np.ndarray, *, training: bo
             lname, pname = qname.rsplit(".", 1)
             li = model.names.index(lname)
             p = model.layers[li].params[pname]
+            if hidden.applies(run, li):  # Dense layers into a softmax cross-entropy (route 5)
+                def tick(k: int, base: int = done) -> None:
+                    if callback is not None:
+                        callback(base + k, total)
+                grad = hidden.gradient(run, li, pname, h, method, max_bytes, tick)
+                done += p.size
+                out[qname] = grad.astype(p.dtype).reshape(p.shape)
+                continue
             grad = np.zeros(p.size, dtype=np.float64)
             todo = np.flatnonzero(~run.inert(li, pname))  # the others leave every sum bit-for-bit unchanged
             lo, chunk = 0, 8  # a small first chunk measures the memory one perturbation takes

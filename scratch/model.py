@@ -83,7 +83,21 @@ class Sequential:
         (the arrays the caller holds that backward may read) lets ``backward`` refuse to run after
         either was edited in place.
         """
-        masks = masks or {}
+        y = self._run(x, training=training, masks=masks or {})
+        y = y.copy() if np.may_share_memory(y, x) else y
+        self._guard = [("input x", x, fingerprint(x)), ("output", y, fingerprint(y))]
+        self._complete = True
+        return y
+
+    def infer(self, x: np.ndarray) -> np.ndarray:
+        """Evaluation-mode forward with no backward to follow: ``forward(x, training=False)``
+        without the fingerprints of ``x`` and of the output that guard a backward (two passes over
+        each), so a ``backward`` after it raises as after no forward. Same checks and outputs."""
+        y = self._run(x, training=False, masks={})
+        return y.copy() if np.may_share_memory(y, x) else y
+
+    def _run(self, x: np.ndarray, *, training: bool, masks: dict[str, np.ndarray]) -> np.ndarray:
+        """Check ``x`` and ``masks``, run the layers, check the output; leaves ``_complete`` False."""
         unknown = set(masks) - {n for n, layer in zip(self.names, self.layers, strict=True)
                                 if isinstance(layer, Dropout)}
         if unknown:
@@ -105,9 +119,6 @@ class Sequential:
         if not np.isfinite(y).all():
             raise NonFiniteError(f"Sequential.forward: the output holds NaN or infinite values although x is "
                                  f"finite (an overflow); {self._first_non_finite(x)}")
-        y = y.copy() if np.may_share_memory(y, x) else y
-        self._guard = [("input x", x, fingerprint(x)), ("output", y, fingerprint(y))]
-        self._complete = True
         return y
 
     def _first_non_finite(self, x: np.ndarray) -> str:
@@ -173,8 +184,7 @@ class Sequential:
         """Evaluation-mode forward in batches (bounded memory)."""
         if len(x) == 0:
             raise ValueError("x: expected at least one sample")
-        return np.concatenate([self.forward(x[i:i + batch_size], training=False)
-                               for i in range(0, len(x), batch_size)])
+        return np.concatenate([self.infer(x[i:i + batch_size]) for i in range(0, len(x), batch_size)])
 
     # -- inspection and persistence -----------------------------------------------------------
     def summary(self, input_shape: tuple[int, ...]) -> str:

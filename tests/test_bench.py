@@ -166,3 +166,25 @@ def test_keras_twin_with_its_own_dropout_has_no_masks_to_set():
     assert sum(isinstance(layer, keras.layers.Dropout) for layer in twin.model.layers) == 4
     with pytest.raises(ValueError, match="dropout: expected 'masked' or 'own'"):
         build_keras(models.build("mlp4x32", dtype="float32"), (784,), dropout="framework")
+
+
+def test_layer_times_cover_one_step_in_execution_order():
+    """The layer-by-layer step: every layer once, ReLU after the pool it commutes with, product FLOPs
+    only on the layers with matrix products, and the bound computed from those rows."""
+    from comparisons.studies.bench import layers, report
+
+    net = models.build("simple_convnet", dtype="float32")
+    rng = np.random.default_rng(0)
+    x, t = rng.random((8, 1, 28, 28)).astype("float32"), rng.integers(0, 10, 8)
+    rows = layers.layer_times(net, x, t, steps=1, repeats=1)
+    assert [r["type"] for r in rows] == ["Conv2D", "MaxPool2D", "ReLU", "Flatten", "Dense", "ReLU", "Dense"]
+    assert all(r["forward ms"] > 0 and r["backward ms"] >= 0 for r in rows)
+    flops = [r["product GFLOP"] for r in rows]
+    assert flops[0] == pytest.approx(2 * (2 * 8 * 24 * 24 * 30 * 25) / 1e9)  # forward and dW; no dx for layer 1
+    assert flops[1] == flops[2] == flops[3] == 0 and flops[4] > 0
+    frame = pd.DataFrame([dict(model="simple_convnet", dtype="float32", **r) for r in rows])
+    bound = report.products_bound(frame, ceiling=100.0)
+    assert bound["gflop"] == pytest.approx(sum(flops))
+    assert bound["bound"] == pytest.approx(bound["product GFLOP/s"] / 100.0)
+    assert bound["step GFLOP/s"] < bound["product GFLOP/s"]
+    assert len(report.layer_table(frame)) == len(rows) + 1  # and the total row

@@ -24,6 +24,7 @@ def run(capsys, argv):
     (["numgrad-train", "--model", "twolayer", "--lr", "-1"], "argument --lr: expected a finite number > 0"),
     (["numgrad-train", "--model", "twolayer", "--lr", "nan"], "argument --lr: expected a finite number > 0"),
     (["numgrad-train", "--model", "twolayer", "--h", "inf"], "argument --h: expected a finite number > 0"),
+    (["bench", "--profile-iterations", "-1"], "argument --profile-iterations: expected an integer >= 0"),
 ])
 def test_bad_numbers_are_usage_errors(capsys, monkeypatch, argv, match):
     monkeypatch.setattr(cli, "build_parser", _no_work(cli.build_parser))
@@ -95,3 +96,9 @@ def test_valid_arguments_pass_the_checks(tmp_path):
                                           "--out", str(tmp_path / "new" / "dir"), "--mnist-dir", str(tmp_path)])
     assert cli.check_numbers(args) == [] and cli.check_directories(args) == []
     assert not (tmp_path / "new").exists()  # the check creates nothing
+
+
+def test_bench_accepts_no_profile():
+    """``--profile-iterations 0`` means no profile, as its help says."""
+    args = cli.build_parser().parse_args(["bench", "--profile-iterations", "0"])
+    assert cli.check_numbers(args) == []

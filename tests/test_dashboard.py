@@ -29,3 +29,14 @@ def test_every_plot_and_title_once():
     titles = [d["title"] for d in items]
     assert len(plots) == len(set(plots)) and len(titles) == len(set(titles))
     assert not any(t.endswith(".png") for t in titles)
+
+
+def test_benchmark_line_names_the_fastest_peer(tmp_path):
+    import pandas as pd
+
+    pd.DataFrame([{"model": "simple_convnet", "impl": "scratch", "dtype": "float32", "epoch / torch": 0.8,
+                   "fastest peer": "keras_loop", "epoch / fastest peer": 1.25},
+                  {"model": "simple_convnet", "impl": "torch", "dtype": "float32", "epoch / torch": 1.0,
+                   "fastest peer": "keras_loop", "epoch / fastest peer": 1.5}]).to_csv(tmp_path / "benchmarks.csv")
+    (line,) = dashboard.bench_lines(tmp_path)
+    assert "simple_convnet 1.25x (Keras loop)" in line and "fastest framework" in line

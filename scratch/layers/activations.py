@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from scratch import parallel
 from scratch.layers.base import Layer
 
 
@@ -41,14 +42,29 @@ class ReLU(_Elementwise):
     per_channel = True
 
     def _f(self, x):
-        self._mask = x > 0
         zeros = getattr(self, "_zeros", None)
         if zeros is None or zeros.shape != x.shape[1:]:
             zeros = self._zeros = np.zeros(x.shape[1:], dtype=self.dtype)  # (d1, d2, ...), broadcast over N
-        return np.maximum(x, zeros)
+        if x.ndim == 0 or x.size < 2 * parallel.MIN_ELEMENTS:
+            self._mask = x > 0
+            return np.maximum(x, zeros)
+        mask, y = np.empty(x.shape, dtype=bool), np.empty(x.shape, dtype=self.dtype)
+
+        def work(s: slice) -> None:  # a large batch: each thread its own samples (scratch.parallel)
+            np.greater(x[s], 0, out=mask[s])
+            np.maximum(x[s], zeros, out=y[s])
+
+        parallel.for_batch(x.shape[0], x.size, work)
+        self._mask = mask
+        return y
 
     def _df(self, dy):
-        return np.multiply(dy, self._mask, dtype=self.dtype)
+        mask = self._mask
+        if dy.ndim == 0 or dy.size < 2 * parallel.MIN_ELEMENTS:
+            return np.multiply(dy, mask, dtype=self.dtype)
+        dx = np.empty(dy.shape, dtype=self.dtype)
+        parallel.for_batch(dy.shape[0], dy.size, lambda s: np.multiply(dy[s], mask[s], out=dx[s], dtype=self.dtype))
+        return dx
 
 
 class Sigmoid(_Elementwise):

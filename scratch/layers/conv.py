@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from scratch import initializers
+from scratch import initializers, parallel
 from scratch._checks import check_pair, check_positive_int
 from scratch.layers import im2col as ic
 from scratch.layers.base import Layer
+
+#: Bytes of im2col matrix an evaluation forward builds at a time (per thread): small enough to stay
+#: in a core's cache between the copy that builds it and the product that reads it.
+EVAL_COL_BYTES = 1 << 20
 
 
 class Conv2D(Layer):
@@ -26,8 +30,10 @@ class Conv2D(Layer):
     (N*OH*OW, C*KH*KW) @ (C*KH*KW, F) needs a transposing copy of its result (and of dy) instead,
     and its im2col copy gathers runs of KW elements, several times slower than the runs of OW here.
     A training forward keeps ``col`` for the backward pass; an evaluation forward keeps only the
-    padded input and rebuilds ``col`` if a backward follows, so evaluation holds no im2col matrix
-    beyond the current call.
+    padded input and rebuilds ``col`` if a backward follows, and builds ``col`` 1 MiB at a time
+    (``EVAL_COL_BYTES``), so evaluation holds no im2col matrix of the whole batch. The images are
+    split over ``scratch.parallel``'s threads (each thread its own im2col rows and products; the
+    batch sum of [dW2 | db] in the calling thread), with the same bits for any thread count.
 
     Dilation D and groups G (Yu & Koltun 2016; Krizhevsky et al. 2012)::
 
@@ -128,10 +134,26 @@ class Conv2D(Layer):
         xp = ic.pad(x, pads)
         if self.groups > 1:
             return self._grouped_forward(xp, pads, out_hw, training)
-        col = ic.im2col_batched(xp, self.kernel_size, self.stride, out_hw, ones_row=True,
-                                dilation=self.dilation)  # (N, CKK+1, OH*OW)
-        y = np.matmul(self._w2b(), col)  # (F, CKK+1) @ (N, CKK+1, OH*OW) -> (N, F, OH*OW): NCHW
-        self._cache = (col if training else None, xp, pads, out_hw)
+        p = out_hw[0] * out_hw[1]
+        k = c * self.kernel_size[0] * self.kernel_size[1] + 1
+        y = np.empty((n, self.filters, p), dtype=self.dtype)
+        w2b = self._w2b()
+        # training keeps every image's col for the backward pass; evaluation builds it a few images
+        # at a time into one small buffer per thread, which stays in cache between copy and product
+        col = np.empty((n, k, p), dtype=self.dtype) if training else None
+        step = n if training else max(1, EVAL_COL_BYTES // (k * p * self.dtype.itemsize))
+
+        def work(s: slice) -> None:  # the images of s: their im2col matrices and products
+            buf = col[s] if training else np.empty((min(step, s.stop - s.start), k, p), dtype=self.dtype)
+            for a in range(s.start, s.stop, step):
+                b = min(a + step, s.stop)
+                part = buf[: b - a] if not training else buf
+                ic.im2col_batched(xp[a:b], self.kernel_size, self.stride, out_hw, ones_row=True,
+                                  dilation=self.dilation, out=part)  # (n_s, CKK+1, OH*OW)
+                np.matmul(w2b, part, out=y[a:b])  # (F, CKK+1) @ (n_s, CKK+1, OH*OW) -> (n_s, F, OH*OW): NCHW
+
+        parallel.for_batch(n, y.size * (k + self.filters) // self.filters, work)
+        self._cache = (col, xp, pads, out_hw)
         y = y.reshape(n, self.filters, *out_hw)  # (N, F, OH*OW) -> (N, F, OH, OW), a view
         self._out_shape = y.shape
         return y
@@ -149,15 +171,25 @@ class Conv2D(Layer):
             col = ic.im2col_batched(xp, self.kernel_size, self.stride, out_hw, ones_row=True, dilation=self.dilation)
         n = dy.shape[0]
         dy3 = dy.reshape(n, self.filters, out_hw[0] * out_hw[1])  # (N, F, OH, OW) -> (N, F, OH*OW), a view
-        # (N, F, P) @ (N, P, CKK+1) -> (N, F, CKK+1), summed over the batch: [dW2 | db]
-        dw2b = np.matmul(dy3, col.transpose(0, 2, 1)).sum(axis=0)
+        # (N, F, P) @ (N, P, CKK+1) -> (N, F, CKK+1) per image, summed over the batch below: [dW2 | db]
+        per_image = np.empty((n, self.filters, col.shape[1]), dtype=self.dtype)
+        w2 = self.params["W"].reshape(self.filters, -1)
+        if need_dx:
+            dxp = np.zeros(xp.shape, dtype=self.dtype)
+
+        def work(s: slice) -> None:  # the images of s: their products, and their share of dx
+            np.matmul(dy3[s], col[s].transpose(0, 2, 1), out=per_image[s])
+            if need_dx:
+                dcol = np.matmul(w2.T, dy3[s])  # (C*KH*KW, F) @ (n_s, F, OH*OW) -> (n_s, C*KH*KW, OH*OW)
+                ic.col2im_batched(dcol, dxp[s].shape, self.kernel_size, self.stride, out_hw, self.dilation,
+                                  out=dxp[s])
+
+        parallel.for_batch(n, dy3.size + col.size, work)
+        dw2b = per_image.sum(axis=0)
         self.grads["W"] = np.ascontiguousarray(dw2b[:, :-1]).reshape(self.params["W"].shape)
         self.grads["b"] = dw2b[:, -1].copy()
         if not need_dx:
             return None
-        w2 = self.params["W"].reshape(self.filters, -1)
-        dcol = np.matmul(w2.T, dy3)  # (C*KH*KW, F) @ (N, F, OH*OW) -> (N, C*KH*KW, OH*OW)
-        dxp = ic.col2im_batched(dcol, xp.shape, self.kernel_size, self.stride, out_hw, self.dilation)
         return dxp if not any(pads) else np.ascontiguousarray(ic.unpad(dxp, pads))
 
     # -- groups > 1 ----------------------------------------------------------------------------

@@ -128,16 +128,19 @@ def im2col_batched(
     *,
     ones_row: bool = False,
     dilation: tuple[int, int] = (1, 1),
+    out: np.ndarray | None = None,
 ) -> np.ndarray:
     """Padded (N, C, Hp, Wp) -> (N, C*KH*KW, OH*OW): rows (c, kh, kw), columns (oh, ow), per image.
 
     With ``ones_row=True`` a last row of ones is appended, (N, C*KH*KW + 1, OH*OW), so that a bias
-    rides along in the matrix product as one more kernel column ([W2 | b] @ [col; 1]).
+    rides along in the matrix product as one more kernel column ([W2 | b] @ [col; 1]). ``out``: a
+    contiguous array of that shape and xp's dtype to fill (a slice of a larger batch), else a new one.
     """
     win = windows(xp, kernel, stride, out_hw, dilation)
     n, c, oh, ow, kh, kw = win.shape
     k = c * kh * kw
-    out = np.empty((n, k + int(ones_row), oh * ow), dtype=xp.dtype)
+    if out is None:
+        out = np.empty((n, k + int(ones_row), oh * ow), dtype=xp.dtype)
     # (N, C, OH, OW, KH, KW) -> (N, C, KH, KW, OH, OW), copied once into the first k rows
     out[:, :k].reshape(n, c, kh, kw, oh, ow)[...] = win.transpose(0, 1, 4, 5, 2, 3)
     if ones_row:
@@ -152,18 +155,20 @@ def col2im_batched(
     stride: tuple[int, int],
     out_hw: tuple[int, int],
     dilation: tuple[int, int] = (1, 1),
+    out: np.ndarray | None = None,
 ) -> np.ndarray:
     """Adjoint of ``im2col_batched``: (N, C*KH*KW, OH*OW) -> padded (N, C, Hp, Wp), overlaps summed.
 
     One strided add per kernel offset (KH*KW of them), each over the whole batch; with a stride
     of at least the kernel size (and no dilation) the windows do not overlap and each offset is a
-    plain copy.
+    plain copy. ``out``: a zero-filled array of ``padded_shape`` to write into, else a new one.
     """
     n, c = padded_shape[:2]
     (kh, kw), (sh, sw), (oh, ow), (dh, dw) = kernel, stride, out_hw, dilation
     slabs = cols.reshape(n, c, kh, kw, oh, ow)  # (N, C*KH*KW, OH*OW) -> (N, C, KH, KW, OH, OW)
     overlap = sh < kh or sw < kw or (dh, dw) != (1, 1)
-    out = np.zeros(padded_shape, dtype=cols.dtype)
+    if out is None:
+        out = np.zeros(padded_shape, dtype=cols.dtype)
     for i in range(kh):
         for j in range(kw):
             # (N, C, OH, OW) view

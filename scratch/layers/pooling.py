@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from scratch import parallel
 from scratch._checks import check_pair
 from scratch.layers import im2col as ic
 from scratch.layers.base import Layer
@@ -62,11 +63,13 @@ class _Pool2D(Layer):
         (kh, kw), (sh, sw) = self.pool_size, self.stride
         return [xp[:, :, i : i + sh * oh : sh, j : j + sw * ow : sw] for i in range(kh) for j in range(kw)]
 
-    def _scatter(self, share: np.ndarray, masks) -> np.ndarray:
+    def _scatter(self, share: np.ndarray, masks_for, parts: list[slice]) -> np.ndarray:
         """dx = unpad(sum over offsets k of share * masks[k] placed at offset k).
 
-        ``masks`` yields one (N, C, OH, OW) boolean mask per offset, or None for "all of it".
-        Without overlap each product is written straight into its view of dx (no temporary).
+        ``masks_for(s)`` yields, for the batch slice ``s``, one (n_s, C, OH, OW) boolean mask per
+        offset, or None for "all of it"; the slices of ``parts`` run in parallel
+        (``scratch.parallel``), each writing its own samples of dx. Without overlap each product is
+        written straight into its view of dx (no temporary).
         """
         padded_shape, pads, (oh, ow) = self._geom
         (kh, kw), (sh, sw) = self.pool_size, self.stride
@@ -74,37 +77,46 @@ class _Pool2D(Layer):
         # windows that tile the input exactly write every cell once: no zero fill needed
         tiled = (sh, sw) == (kh, kw) and padded_shape[2:] == (oh * kh, ow * kw)
         dxp = np.empty(padded_shape, dtype=self.dtype) if tiled else np.zeros(padded_shape, dtype=self.dtype)
-        for k, mask in enumerate(masks):
-            i, j = divmod(k, kw)
-            dst = dxp[:, :, i : i + sh * oh : sh, j : j + sw * ow : sw]  # (N, C, OH, OW) view
-            if overlap:
-                dst += share if mask is None else share * mask
-            elif mask is None:
-                dst[...] = share
-            else:
-                np.multiply(share, mask, out=dst)
+
+        def work(s: slice) -> None:
+            part = share[s]
+            for k, mask in enumerate(masks_for(s)):
+                i, j = divmod(k, kw)
+                dst = dxp[s, :, i : i + sh * oh : sh, j : j + sw * ow : sw]  # (n_s, C, OH, OW) view
+                if overlap:
+                    dst += part if mask is None else part * mask
+                elif mask is None:
+                    dst[...] = part
+                else:
+                    np.multiply(part, mask, out=dst)
+
+        parallel.run(parts, work)
         return dxp if not any(pads) else np.ascontiguousarray(ic.unpad(dxp, pads))
 
 
-def _tournament(views: list[np.ndarray]) -> tuple[np.ndarray, tuple | None]:
+def _tournament(views: list[np.ndarray], out: np.ndarray | None = None) -> tuple[np.ndarray, tuple | None]:
     """Maximum of ``views`` by a knockout bracket, keeping who won each match.
 
     The first half of the offsets plays the second half; ``right = y_right > y_left`` (strict, so
     a tie goes to the earlier offsets), recursively. Returns (y, tree) with tree =
-    (right, left tree, right tree, size of the left half), or None for a single view. y may be
-    ``views[0]`` itself (one view): the caller copies it before handing it out.
+    (right, left tree, right tree, size of the left half), or None for a single view. y is written
+    into ``out`` when given; otherwise y may be ``views[0]`` itself (one view), which the caller
+    copies before handing it out.
     """
     if len(views) == 1:
-        return views[0], None
+        if out is None:
+            return views[0], None
+        out[...] = views[0]
+        return out, None
     mid = len(views) // 2
     y_left, t_left = _tournament(views[:mid])
     y_right, t_right = _tournament(views[mid:])
     if y_left is views[0]:  # a view of the input: compare against the (contiguous) result instead
-        y = np.maximum(y_left, y_right)
+        y = np.maximum(y_left, y_right, out=out)
         right = y > y_left  # same as y_right > y_left, reading one strided operand instead of two
     else:  # our own temporary: overwrite it
         right = y_right > y_left
-        y = np.maximum(y_left, y_right, out=y_left)
+        y = np.maximum(y_left, y_right, out=y_left if out is None else out)
     return y, (right, t_left, t_right, mid)
 
 
@@ -131,7 +143,8 @@ class MaxPool2D(_Pool2D):
     the KH*KW - 1 boolean match results; backward turns them into one mask per offset and writes
     dy * mask into that offset's view of dx. No window is copied and no index array is built.
     An evaluation forward keeps only the views (references to the input) and replays the bracket
-    if a backward follows.
+    if a backward follows. The batch is split over ``scratch.parallel``'s threads, each running
+    the bracket (and later the scatter) of its own samples: the same bits for any thread count.
     """
 
     per_sample = True
@@ -142,14 +155,22 @@ class MaxPool2D(_Pool2D):
 
     def _forward(self, x: np.ndarray, *, training: bool) -> np.ndarray:
         views = self._offsets(x)
-        if training:
-            y, self._tree = _tournament(views)
-        else:
-            y, self._tree = views[0], None
-            for v in views[1:]:
-                y = np.maximum(y, v, out=None if y is views[0] else y)
-        if y is views[0]:
-            y = y.copy()
+        y = np.empty(views[0].shape, dtype=self.dtype)
+        trees: dict[int, tuple | None] = {}  # bracket of each batch slice, by its first sample
+
+        def work(s: slice) -> None:  # the samples of s, into their rows of y
+            part = [v[s] for v in views]
+            if training:
+                trees[s.start] = _tournament(part, out=y[s])[1]
+            elif len(part) == 1:
+                y[s] = part[0]
+            else:
+                np.maximum(part[0], part[1], out=y[s])
+                for v in part[2:]:
+                    np.maximum(y[s], v, out=y[s])
+
+        self._parts = parallel.for_batch(len(x), x.size, work)
+        self._trees = trees if training else None
         self._views = views
         self._out_shape = y.shape
         return y
@@ -157,11 +178,17 @@ class MaxPool2D(_Pool2D):
     def _backward(self, dy: np.ndarray, *, need_dx: bool) -> np.ndarray | None:
         if not need_dx:
             return None
-        views = self._views
-        if self._tree is None and len(views) > 1:  # after an evaluation forward
-            _, self._tree = _tournament(views)
-        masks = _winners(self._tree, len(views), None)
-        return self._scatter(dy, masks)
+        views, count = self._views, len(self._views)
+        trees = self._trees
+        if trees is None:  # after an evaluation forward: replay the brackets (in the slices' threads)
+            trees = {s.start: None for s in self._parts}
+
+        def masks_for(s: slice):
+            if trees[s.start] is None and count > 1:
+                trees[s.start] = _tournament([v[s] for v in views])[1]
+            return _winners(trees[s.start], count, None)
+
+        return self._scatter(dy, masks_for, self._parts)
 
 
 class AvgPool2D(_Pool2D):
@@ -191,14 +218,21 @@ class AvgPool2D(_Pool2D):
             ones = ic.pad(np.ones((1, 1) + x.shape[2:], dtype=self.dtype), pads)
             count = ic.windows(ones, self.pool_size, self.stride, out_hw).sum(axis=(-2, -1))[0, 0]
         self._count = count
-        total = views[0].copy()
-        for v in views[1:]:
-            total += v
-        y = np.divide(total, count, out=total)
+        y = np.empty(views[0].shape, dtype=self.dtype)
+
+        def work(s: slice) -> None:  # the samples of s, into their rows of y
+            total = y[s]
+            total[...] = views[0][s]
+            for v in views[1:]:
+                total += v[s]
+            np.divide(total, count, out=total)
+
+        self._parts = parallel.for_batch(len(x), x.size, work)
         self._out_shape = y.shape
         return y
 
     def _backward(self, dy: np.ndarray, *, need_dx: bool) -> np.ndarray | None:
         if not need_dx:
             return None
-        return self._scatter(dy / self._count, [None] * (self.pool_size[0] * self.pool_size[1]))
+        offsets = self.pool_size[0] * self.pool_size[1]
+        return self._scatter(dy / self._count, lambda s: [None] * offsets, self._parts)

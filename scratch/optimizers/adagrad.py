@@ -42,6 +42,12 @@ def adagrad_update(p: np.ndarray, g: np.ndarray, accumulator: np.ndarray, *, lr:
     lr = check_lr(lr)
     eps = check_nonnegative(eps, "eps")
     check_choice(eps_placement, "eps_placement", EPS_PLACEMENTS)
+    return _adagrad_update(p, g, accumulator, lr, eps, eps_placement)
+
+
+def _adagrad_update(p: np.ndarray, g: np.ndarray, accumulator: np.ndarray, lr: float, eps: float,
+                    eps_placement: str) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`adagrad_update` on arguments already checked (the optimizer class checks them once)."""
     e = p.dtype.type(eps)
     h = accumulator + g * g
     den = np.sqrt(h + e) if eps_placement == "inside" else np.sqrt(h) + e
@@ -75,8 +81,7 @@ class Adagrad(Optimizer):
         return {"accumulator": np.full_like(p, self.initial_accumulator_value)}
 
     def _update(self, state: dict, p: np.ndarray, g: np.ndarray, lr: float) -> np.ndarray:
-        new, state["accumulator"] = adagrad_update(p, g, state["accumulator"], lr=lr, eps=self.eps,
-                                                   eps_placement=self.eps_placement)
+        new, state["accumulator"] = _adagrad_update(p, g, state["accumulator"], lr, self.eps, self.eps_placement)
         return new
 
     def config(self) -> dict:

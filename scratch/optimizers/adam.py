@@ -55,6 +55,13 @@ def adam_update(p: np.ndarray, g: np.ndarray, m: np.ndarray, v: np.ndarray, t: i
     lr = check_lr(lr)
     t = check_positive_int(t, "t")
     beta_1, beta_2, eps, amsgrad = _check_adam(beta_1, beta_2, eps, eps_placement, amsgrad)
+    return _adam_update(p, g, m, v, t, lr, beta_1, beta_2, eps, eps_placement, amsgrad, v_max)
+
+
+def _adam_update(p: np.ndarray, g: np.ndarray, m: np.ndarray, v: np.ndarray, t: int, lr: float, beta_1: float,
+                 beta_2: float, eps: float, eps_placement: str, amsgrad: bool, v_max: np.ndarray | None,
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
+    """:func:`adam_update` on arguments already checked (the optimizer class checks them once)."""
     ty = p.dtype.type
     m = m + (g - m) * ty(1.0 - beta_1)
     v = v + (g * g - v) * ty(1.0 - beta_2)
@@ -107,9 +114,9 @@ class Adam(Optimizer):
         return {"m": np.zeros_like(p), "v": np.zeros_like(p), "v_max": None}
 
     def _update(self, state: dict, p: np.ndarray, g: np.ndarray, lr: float) -> np.ndarray:
-        new, state["m"], state["v"], state["v_max"] = adam_update(
-            p, g, state["m"], state["v"], state["t"], lr=lr, beta_1=self.beta_1, beta_2=self.beta_2, eps=self.eps,
-            eps_placement=self.eps_placement, amsgrad=self.amsgrad, v_max=state["v_max"])
+        new, state["m"], state["v"], state["v_max"] = _adam_update(
+            p, g, state["m"], state["v"], state["t"], lr, self.beta_1, self.beta_2, self.eps, self.eps_placement,
+            self.amsgrad, state["v_max"])
         return new
 
     def config(self) -> dict:

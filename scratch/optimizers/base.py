@@ -179,8 +179,9 @@ class Optimizer:
 
     def decays(self, name: str) -> bool:
         """Whether weight decay applies to parameter ``name``."""
-        excluded = name in self.exclude_from_weight_decay or leaf(name) in self.exclude_from_weight_decay
-        return self.weight_decay > 0 and not excluded
+        if self.weight_decay == 0 or not self.exclude_from_weight_decay:
+            return self.weight_decay > 0
+        return name not in self.exclude_from_weight_decay and leaf(name) not in self.exclude_from_weight_decay
 
     def step(self, params: Mapping[str, np.ndarray], grads: Mapping[str, np.ndarray], lr: float) -> None:
         """Apply one update to every parameter, in place.
@@ -210,27 +211,27 @@ class Optimizer:
                 raise ValueError(f"params[{name!r}]: shape {p.shape} differs from the shape "
                                  f"{self.state[name]['shape']} its optimizer state was created with")
         staged = []  # (name, new parameter, new state): written only once all are computed
-        for name, p in params.items():
-            g = grads[name]
-            old = self.state.get(name)
-            state = dict(old) if old is not None else {"shape": p.shape, "t": 0, **self._init_state(p)}
-            state["t"] += 1
-            work = p
-            with np.errstate(over="ignore", invalid="ignore"):  # an overflow raises NonFiniteError below
+        with np.errstate(over="ignore", invalid="ignore"):  # an overflow raises NonFiniteError below
+            for name, p in params.items():
+                g = grads[name]
+                old = self.state.get(name)
+                state = dict(old) if old is not None else {"shape": p.shape, "t": 0, **self._init_state(p)}
+                state["t"] += 1
+                work = p
                 if self.decays(name):
                     if self.weight_decay_mode == "coupled":
                         g = coupled_decay(g, p, self.weight_decay)
                     else:
                         work = decoupled_decay(p, lr, self.weight_decay)
                 new = self._update(state, work, g, lr)  # pure: new arrays, p and old state untouched
-            if not np.isfinite(new).all():
-                bad = int(new.size - np.count_nonzero(np.isfinite(new)))
-                raise NonFiniteError(
-                    f"params[{name!r}]: step {state['t']} (lr={lr!r}) would make {bad} of {new.size} values NaN "
-                    "or infinite (an overflow); nothing was updated. Lower the learning rate or check the "
-                    "parameter's scale"
-                )
-            staged.append((name, new, state))
+                if not np.isfinite(new).all():
+                    bad = int(new.size - np.count_nonzero(np.isfinite(new)))
+                    raise NonFiniteError(
+                        f"params[{name!r}]: step {state['t']} (lr={lr!r}) would make {bad} of {new.size} values "
+                        "NaN or infinite (an overflow); nothing was updated. Lower the learning rate or check the "
+                        "parameter's scale"
+                    )
+                staged.append((name, new, state))
         for name, new, state in staged:
             params[name][...] = new.astype(params[name].dtype, copy=False)
             self.state[name] = state

@@ -69,6 +69,12 @@ def sgd_update(p: np.ndarray, g: np.ndarray, velocity: np.ndarray | None, *, lr:
     """
     lr = check_lr(lr)
     momentum, dampening = _check_sgd(momentum, nesterov, momentum_form, dampening)
+    return _sgd_update(p, g, velocity, lr, momentum, nesterov, momentum_form, dampening)
+
+
+def _sgd_update(p: np.ndarray, g: np.ndarray, velocity: np.ndarray | None, lr: float, momentum: float,
+                nesterov: bool, momentum_form: str, dampening: float) -> tuple[np.ndarray, np.ndarray | None]:
+    """:func:`sgd_update` on arguments already checked (the optimizer class checks them once)."""
     if momentum == 0.0:
         return p - g * p.dtype.type(lr), None
     mu, eta = p.dtype.type(momentum), p.dtype.type(lr)
@@ -132,9 +138,8 @@ class SGD(Optimizer):
         return {"velocity": None}
 
     def _update(self, state: dict, p: np.ndarray, g: np.ndarray, lr: float) -> np.ndarray:
-        new, state["velocity"] = sgd_update(p, g, state["velocity"], lr=lr, momentum=self.momentum,
-                                            nesterov=self.nesterov, momentum_form=self.momentum_form,
-                                            dampening=self.dampening)
+        new, state["velocity"] = _sgd_update(p, g, state["velocity"], lr, self.momentum, self.nesterov,
+                                             self.momentum_form, self.dampening)
         return new
 
     def config(self) -> dict:

@@ -24,6 +24,7 @@ from comparisons.studies.bench import system
 
 PAUSE = 0.2  # seconds between two timed commands: lets the last worker's spinning threads go idle
 SETUP_WARMUP = 10  # training steps (and one evaluation) run at set-up, before any timing
+LAYER_STEPS = 20  # training steps per repeat of the layer-by-layer timing of scratch
 QUIET = 0.15  # CPU share (of all cores) used by other processes below which the machine counts as quiet
 
 
@@ -113,6 +114,7 @@ class ConfigResult:
     accuracy: float = float("nan")
     rss_mb: float = float("nan")
     profile: dict | None = None
+    layers: list[dict] | None = None  # scratch only: one training step layer by layer (bench.layers)
     other_load: list[float] = field(default_factory=list)  # busy CPU share before each timed training run
 
 
@@ -160,6 +162,8 @@ def run_model(model: str, configs: list[tuple[str, str]], *, repeats: int, itera
             results[c].rss_mb = w.call(cmd="rss")["rss_mb"]
             if profile_iterations and c[0] == "scratch":
                 results[c].profile = w.call(cmd="profile", iterations=profile_iterations, top=profile_top)
+            if c[0] == "scratch":
+                results[c].layers = w.call(cmd="layers", steps=LAYER_STEPS, repeats=repeats)["rows"]
         return list(results.values())
     finally:
         for w in workers.values():

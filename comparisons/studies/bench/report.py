@@ -14,7 +14,8 @@ from comparisons.studies.bench.driver import ConfigResult
 LABELS = {"scratch": "scratch (NumPy)", "torch": "PyTorch loop", "keras_fit": "Keras fit", "keras_loop": "Keras loop"}
 PEERS = ("torch", "keras_fit", "keras_loop")  # the frameworks scratch is measured against
 #: scratch float32 epoch time / the fastest peer's, per model; and the convnet's share of the roofline
-TARGETS = {"mlp4x32": 1.0, "mlp4x128_bn_dropout": 1.0, "twolayer": 1.0, "simple_convnet": 1.0}
+TARGETS = {"mlp4x32": 1.0, "mlp4x128_bn_dropout": 1.0, "twolayer": 1.0, "simple_convnet": 1.0, "row_lstm": 1.0,
+           "row_gru": 1.0}
 ROOFLINE_TARGETS = {"simple_convnet": 0.6}
 
 
@@ -165,6 +166,48 @@ def profile_table(rows: pd.DataFrame, model: str = "simple_convnet", dtype: str 
                          "share of own time": sel["own_share"].map(lambda v: f"{100 * v:.1f}%")})
 
 
+def layer_rows(results: list[ConfigResult]) -> pd.DataFrame:
+    """Every scratch worker's layer-by-layer step (``bench.layers``), with its model and dtype."""
+    return pd.DataFrame([dict(model=r.model, dtype=r.dtype, **row) for r in results if r.layers for row in r.layers])
+
+
+def layer_table(rows: pd.DataFrame, model: str = "simple_convnet", dtype: str = "float32") -> pd.DataFrame:
+    """The layer rows of one scratch worker, rounded for the page, with a total row."""
+    if not len(rows):
+        return pd.DataFrame()
+    sel = rows[(rows["model"] == model) & (rows["dtype"] == dtype)]
+    if not len(sel):
+        return pd.DataFrame()
+    out = pd.DataFrame({"layer": sel["layer"], "type": sel["type"],
+                        "forward ms": sel["forward ms"].map(lambda v: f"{v:.3f}"),
+                        "backward ms": sel["backward ms"].map(lambda v: f"{v:.3f}"),
+                        "product GFLOP": sel["product GFLOP"].map(lambda v: f"{v:.4f}" if v else "-"),
+                        "GFLOP/s": sel["GFLOP/s"].map(lambda v: "-" if pd.isna(v) else f"{v:.1f}")})
+    total = {"layer": "total", "type": "", "forward ms": f"{sel['forward ms'].sum():.3f}",
+             "backward ms": f"{sel['backward ms'].sum():.3f}", "product GFLOP": f"{sel['product GFLOP'].sum():.4f}",
+             "GFLOP/s": f"{sel['product GFLOP'].sum() / (sel['forward ms'] + sel['backward ms']).sum() * 1e3:.1f}"}
+    return pd.concat([out, pd.DataFrame([total])], ignore_index=True)
+
+
+def products_bound(rows: pd.DataFrame, ceiling: float, model: str = "simple_convnet",
+                   dtype: str = "float32") -> dict | None:
+    """Split one scratch step into the layers with matrix products and the others: their
+    milliseconds, the products' GFLOP/s, and the roofline fraction the step would reach with the
+    element-wise layers at zero cost (the products' GFLOP/s over ``ceiling``)."""
+    if not len(rows):
+        return None
+    sel = rows[(rows["model"] == model) & (rows["dtype"] == dtype)]
+    if not len(sel):
+        return None
+    ms = sel["forward ms"] + sel["backward ms"]
+    products = sel["product GFLOP"] > 0
+    gflop = float(sel["product GFLOP"].sum())
+    product_ms, other_ms = float(ms[products].sum()), float(ms[~products].sum())
+    return {"product ms": product_ms, "other ms": other_ms, "gflop": gflop,
+            "product GFLOP/s": gflop / product_ms * 1e3, "step GFLOP/s": gflop / (product_ms + other_ms) * 1e3,
+            "bound": gflop / product_ms * 1e3 / ceiling if ceiling == ceiling else float("nan")}
+
+
 def chart(df: pd.DataFrame, path: Path) -> Path:
     """Median epoch seconds (whiskers: min and max) per implementation, one panel per model."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -211,8 +254,13 @@ def document(df: pd.DataFrame, results: list[ConfigResult], meta: dict, before: 
     prof = profile_table(profile_rows(results))
     if len(prof):
         doc.add("Where scratch spends its time (cProfile, simple_convnet, float32)", notes.profile_text(meta), prof)
+    layers = layer_rows(results)
+    table = layer_table(layers)
+    if len(table):
+        bound = products_bound(layers, float32_ceiling(meta.get("ceiling") or []))
+        doc.add("Layer by layer (scratch, simple_convnet, float32)", notes.layers_text(bound), table)
     if before_profile is not None and len(before_profile):
-        doc.add("cProfile before the performance work (simple_convnet, float32)", notes.BEFORE_PROFILE,
+        doc.add("cProfile of the previous code (simple_convnet, float32)", notes.BEFORE_PROFILE,
                 profile_table(before_profile))
     if meta.get("ceiling"):
         doc.add("BLAS ceiling", notes.CEILING, pd.DataFrame(meta["ceiling"]).round({"GFLOP/s": 1}))
@@ -233,5 +281,9 @@ def write(df: pd.DataFrame, results: list[ConfigResult], meta: dict, out: Path,
     if len(prof):
         paths.append(io.atomic_write(out / f"{stem}-profile.csv",
                                      lambda p: prof.to_csv(p, index=False, float_format="%.6g")))
+    layers = layer_rows(results)
+    if len(layers):
+        paths.append(io.atomic_write(out / f"{stem}-layers.csv",
+                                     lambda p: layers.to_csv(p, index=False, float_format="%.6g")))
     paths += document(df, results, meta, before, f"{stem}.png", before_profile).write(out / stem)
     return paths

@@ -19,14 +19,22 @@ from scratch.model import Sequential
 
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 BLAS_VARIABLES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+#: How long OpenBLAS's worker threads spin after a call before they sleep: 2**n cycles. The default
+#: (n = 28, about 0.1 s) keeps a core busy after every threaded product, the core scratch's own
+#: batch threads (``scratch.parallel``) then wait for; 2**4 cycles lets them have it at once.
+SPIN_VARIABLE, SPIN_VALUE = "OPENBLAS_THREAD_TIMEOUT", "4"
 CEILING_SIZE = 2048  # n of the n x n @ n x n product that measures the BLAS ceiling
 CEILING_REPEATS = 5  # best of this many products
 
 
 def thread_env(threads: int, base: dict[str, str] | None = None) -> dict[str, str]:
-    """The environment of a worker: ``base`` (default os.environ) with every thread count set."""
+    """The environment of a worker: ``base`` (default os.environ) with every thread count set (the
+    libraries' and scratch's batch threads) and OpenBLAS's spin after a call shortened (unless
+    ``base`` sets it)."""
     env = dict(os.environ if base is None else base)
     env.update({k: str(threads) for k in THREAD_VARIABLES})
+    env.setdefault(SPIN_VARIABLE, SPIN_VALUE)
+    env["DLPARITY_THREADS"] = str(threads)  # scratch's batch threads (scratch.parallel)
     return env
 
 
@@ -70,7 +78,10 @@ def describe(framework: str | None) -> dict[str, str]:
     blas = numpy_blas()
     out.update({"numpy BLAS": blas["library"], "numpy BLAS kernel": blas["kernel"],
                 "numpy BLAS threads": blas["threads"]})
-    out.update({k: os.environ.get(k, "(unset)") for k in (*THREAD_VARIABLES, *BLAS_VARIABLES)})
+    out.update({k: os.environ.get(k, "(unset)") for k in (*THREAD_VARIABLES, *BLAS_VARIABLES, SPIN_VARIABLE)})
+    from scratch import parallel
+
+    out["scratch batch threads"] = str(parallel.threads())
     if framework == "torch":
         import torch
 
@@ -109,16 +120,16 @@ def ceiling(framework: str, dtype: str, n: int = CEILING_SIZE, repeats: int = CE
     return 2 * n**3 / best / 1e9
 
 
-def train_flops(model: Sequential, input_shape: tuple[int, ...], batch: int) -> tuple[float, float]:
-    """(FLOPs of one training step, FLOPs of the forward pass) of the matrix products, per batch.
+def layer_flops(model: Sequential, input_shape: tuple[int, ...], batch: int) -> list[tuple[float, float]]:
+    """(forward, backward) FLOPs of each layer's matrix products for one batch, layers in model order.
 
-    A product of (m x k) by (k x n) counts 2 m k n. Training counts the forward product, the weight
-    gradient and the input gradient of every Dense, Conv2D and recurrent layer, except the input gradient of
-    the first layer with parameters (no implementation computes it: the data needs no gradient).
-    Element-wise work (activations, pooling, normalisation, the loss) is left out.
+    A product of (m x k) by (k x n) counts 2 m k n. The backward counts the weight gradient and the
+    input gradient of every Dense, Conv2D and recurrent layer, except the input gradient of the
+    first layer with parameters (no implementation computes it: the data needs no gradient).
+    Element-wise work (activations, pooling, normalisation, the loss) counts 0.
     """
     x = np.zeros((1, *input_shape), dtype=model.dtype)
-    forward = backward = 0.0
+    out = []
     seen_params = False
     for layer in model.layers:
         y = layer.forward(x, training=False)
@@ -131,8 +142,15 @@ def train_flops(model: Sequential, input_shape: tuple[int, ...], batch: int) -> 
             flops = 2.0 * batch * x.shape[1] * (layer.input_size + layer.units) * layer.n_gates * layer.units
         else:
             flops = 0.0
-        forward += flops
-        backward += flops * (2 if seen_params else 1)
+        out.append((flops, flops * (2 if seen_params else 1)))
         seen_params = seen_params or bool(layer.params)
         x = y
-    return forward + backward, forward
+    return out
+
+
+def train_flops(model: Sequential, input_shape: tuple[int, ...], batch: int) -> tuple[float, float]:
+    """(FLOPs of one training step, FLOPs of the forward pass) of the matrix products, per batch
+    (``layer_flops`` summed)."""
+    per_layer = layer_flops(model, input_shape, batch)
+    forward = sum(f for f, _ in per_layer)
+    return forward + sum(b for _, b in per_layer), forward

@@ -7,7 +7,8 @@ own, its thread pools are set before its libraries load, and the driver can alte
 between implementations that all stay warm.
 
 Commands: ``setup`` (model, impl, dtype, threads, warmup), ``train`` (iterations), ``eval``,
-``rss``, ``profile`` (iterations, top; scratch only), ``ceiling`` (framework, dtype), ``info``
+``rss``, ``profile`` (iterations, top; scratch only), ``layers`` (steps, repeats; scratch
+only), ``ceiling`` (framework, dtype), ``info``
 (framework), ``quit``. A failure answers ``{"error": traceback}``.
 """
 
@@ -125,6 +126,15 @@ class Worker:
         rows.sort(key=lambda r: -r["own_ms_per_step"])
         return {"rows": rows[:top], "total_ms_per_step": 1e3 * total / iterations}
 
+    def layers(self, steps: int, repeats: int) -> dict:
+        """Scratch only: one training step layer by layer (``bench.layers.layer_times``) on the
+        first batch of the training data."""
+        from comparisons.studies.bench.layers import layer_times
+
+        batch = self.impl.batches.batch
+        return {"rows": layer_times(self.impl.model, self.impl.x[:batch], self.impl.t[:batch], steps=steps,
+                                    repeats=repeats)}
+
     def ceiling(self, framework: str, dtype: str, threads: int) -> dict:
         from comparisons.studies.bench import system
 
@@ -152,7 +162,7 @@ def main() -> int:
         if cmd == "quit":
             break
         try:
-            if cmd not in {"setup", "train", "eval", "rss", "profile", "ceiling", "info"}:
+            if cmd not in {"setup", "train", "eval", "rss", "profile", "layers", "ceiling", "info"}:
                 raise ValueError(f"cmd: unknown command {cmd!r}")
             out = getattr(worker, cmd)(**msg)
         except Exception:  # noqa: BLE001 - every failure goes back to the driver

@@ -9,7 +9,8 @@ from pathlib import Path
 import numpy as np
 
 from comparisons.paths import add_out_argument, output_root
-from comparisons.studies.numgrad.study import write_precision, write_speed
+from comparisons.studies.numgrad.speed import write_speed
+from comparisons.studies.numgrad.study import write_precision
 from comparisons.studies.numgrad.train import (
     GATES,
     TEXTBOOK_BATCH,
@@ -94,7 +95,8 @@ def cmd_numgrad_train(args: argparse.Namespace) -> int:
 
 def cmd_bench_numgrad(args: argparse.Namespace) -> int:
     for p in write_speed(output_root(args), naive_entries=args.naive_entries, train_iters=args.train_iters,
-                         repeats=args.repeats, synthetic=args.synthetic, progress=not args.quiet):
+                         repeats=args.repeats, blas_threads=args.blas_threads, synthetic=args.synthetic,
+                         progress=not args.quiet):
         print(f"wrote {p}")
     return 0
 
@@ -128,15 +130,19 @@ def add_commands(subparsers) -> None:
     sp.set_defaults(func=cmd_numgrad_train)
 
     sp = subparsers.add_parser(
-        "bench-numgrad", help="time the textbook's numerical gradient loop against the fast one (numgrad_speed.md)",
-        description="Time one TwoLayerNet gradient on a batch of 100: the textbook's loop (central and forward "
-                    "difference), the fast path, backprop, and 100 iterations of numerical-gradient training. "
-                    "Writes numgrad_speed.md/.html/.csv into --out.")
+        "bench-numgrad", help="time the book's numerical gradient loop against the fast one (numgrad_speed.md)",
+        description="Time one TwoLayerNet gradient on a batch of 100, rows interleaved, one BLAS thread: the "
+                    "book's loop (scratch.textbook on the book's TwoLayerNet), scratch.gradcheck's loop (central and "
+                    "forward), the fast path on both networks, backprop; then 100 iterations of numerical-gradient "
+                    "training. Writes numgrad_speed.md/.html/.csv into --out.")
     sp.add_argument("--naive-entries", type=_positive, metavar="N", default=2_000,
-                    help="time the textbook loop over N entries (best of --repeats) and extrapolate to all 39,760 "
-                         "(default 2000); 39760 times the whole loop once (about a minute)")
+                    help="time the loops over N entries (best of --repeats) and extrapolate to all 39,760 "
+                         "(default 2000); 39760 times each whole loop once (a minute or more each)")
     sp.add_argument("--train-iters", type=_positive, default=100, help="training iterations to time (default 100)")
-    sp.add_argument("--repeats", type=_positive, default=3, help="best of N runs per row (default 3)")
+    sp.add_argument("--repeats", type=_positive, default=5,
+                    help="interleaved rounds, each row's best kept (default 5)")
+    sp.add_argument("--blas-threads", type=_positive, default=1, metavar="N",
+                    help="BLAS threads while timing (default 1: on a shared machine more threads wait for each other)")
     sp.add_argument("--synthetic", action="store_true", help="synthetic images instead of MNIST")
     add_out_argument(sp)
     sp.add_argument("-q", "--quiet", action="store_true", help="no progress output")

@@ -1,12 +1,9 @@
 """Numerical-gradient studies on the textbook's TwoLayerNet: precision against h in float64 and
-float32 (reports/numgrad_precision.*) and speed of the textbook's loop against the fast path
-(reports/numgrad_speed.*)."""
+float32 (reports/numgrad_precision.*), and the batch both studies use; the speed study
+(reports/numgrad_speed.*) is ``comparisons.studies.numgrad.speed``."""
 
 from __future__ import annotations
 
-import os
-import platform
-import time
 from pathlib import Path
 
 import numpy as np
@@ -113,10 +110,6 @@ def _fmt(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _flat(d: dict[str, np.ndarray]) -> np.ndarray:
-    return np.concatenate([v.ravel().astype(np.float64) for v in d.values()])
-
-
 def plot_precision(long: pd.DataFrame, path: Path) -> Path:
     """Relative error against h, one panel per dtype, one colour per parameter array."""
     from comparisons.studies.numgrad.train import figure
@@ -185,112 +178,3 @@ textbook's h = 1e-4 is close to the best step in float64.
     paths = [io.write_csv(out_dir / "numgrad_precision.csv", long),
              plot_precision(long, out_dir / "numgrad_precision.png")]
     return paths + doc.write(out_dir / "numgrad_precision")
-
-
-def _best(fn, repeats: int) -> float:
-    best = np.inf
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
-
-
-NAIVE_ENTRIES = 2_000  # the textbook loop is timed over this many entries (best of ``repeats``) by default
-
-
-def benchmark(x: np.ndarray, t: np.ndarray, *, naive_entries: int | None = NAIVE_ENTRIES, train_iters: int = 100,
-              train_data: tuple[np.ndarray, np.ndarray] | None = None, repeats: int = 3,
-              progress: bool = True) -> tuple[pd.DataFrame, dict]:
-    """Seconds per full TwoLayerNet gradient on one batch: textbook loop (central, forward), fast
-    path (central, forward), backprop; and ``train_iters`` iterations of numerical-gradient training.
-
-    Every row is the best of ``repeats`` runs (a shared machine only ever adds time), except the
-    textbook loop over all entries (``naive_entries`` None or >= 39,760), run once. The textbook
-    loop over fewer entries is extrapolated linearly: each entry costs two full forward passes.
-    """
-    m = models.build("twolayer", seed=0, dtype="float64")
-    total = sum(p.size for p in m.params.values())
-    w = m.params["dense0.W"].reshape(-1)  # a view: the textbook loop perturbs the model's own array
-    e = total if naive_entries is None or naive_entries >= total else int(naive_entries)
-    start = min(400 * 50, w.size - e) if e < total else 0  # a central block of pixels (non-zero inputs)
-    f = gc.loss_function(m, x, t, training=True)
-    rows, naive = [], {}
-    say = print if progress else (lambda *_: None)
-    for method in ("central", "forward"):
-        runs = 1 if e == total else repeats
-        say(f"timing the textbook loop ({method}) over {e:,} of {total:,} entries, best of {runs} ...")
-
-        def loop(method=method):
-            if e == total:
-                naive[method] = gc.model_numerical_gradient(m, x, t, training=True, method=method)
-            else:
-                naive[method] = {"dense0.W": gc.numerical_gradient(f, w[start:start + e], method=method)}
-        secs = _best(loop, runs)
-        what = f"all {total:,} entries, once" if e == total else f"{e:,} entries, best of {runs}, extrapolated"
-        rows.append((f"textbook loop, {method}", what, secs, secs * total / e))
-    fast = {}
-    for method in ("central", "forward"):
-        fast[method] = fast_numerical_gradient(m, x, t, training=True, method=method)
-        secs = _best(lambda method=method: fast_numerical_gradient(m, x, t, training=True, method=method), repeats)
-        rows.append((f"fast, {method}", f"all {total:,} entries, best of {repeats}", secs, secs))
-    secs = _best(lambda: gc.backprop_gradient(m, x, t, training=True), max(repeats, 10))
-    rows.append(("backprop (reference)", f"best of {max(repeats, 10)}", secs, secs))
-    fast_c = fast["central"] if e == total else {"dense0.W": fast["central"]["dense0.W"].reshape(-1)[start:start + e]}
-    agree = error(_flat(fast_c), _flat(naive["central"]))
-    scale = float(np.abs(_flat(fast["central"] if e == total else {"W": fast["central"]["dense0.W"]})).max())
-    xs, ts = train_data if train_data is not None else (x, t)
-    rng, tm = np.random.default_rng(0), models.build("twolayer", seed=0, dtype="float64")
-    t0 = time.perf_counter()
-    for _ in range(train_iters):
-        idx = rng.choice(len(xs), 100)
-        g = fast_numerical_gradient(tm, xs[idx], ts[idx], training=True)
-        for name, p in tm.params.items():
-            p -= 0.1 * g[name]
-    train_secs = time.perf_counter() - t0
-    rows.append((f"{train_iters} iterations of SGD with the fast numerical gradient", "measured", train_secs,
-                 train_secs / max(train_iters, 1)))
-    df = pd.DataFrame(rows, columns=["method", "timed", "seconds measured", "seconds per gradient"])
-    df["speed-up vs textbook loop"] = df["seconds per gradient"].iloc[0] / df["seconds per gradient"]
-    info = {"entries": total, "naive_entries": e, "agree": agree, "scale": scale, "train_secs": train_secs,
-            "train_iters": train_iters, "load": f"{os.getloadavg()[0]:.1f}" if hasattr(os, "getloadavg") else "n/a"}
-    return df, info
-
-
-def write_speed(out_dir: Path, *, naive_entries: int | None = NAIVE_ENTRIES, train_iters: int = 100, repeats: int = 3,
-                synthetic: bool = False, progress: bool = True) -> list[Path]:
-    """reports/numgrad_speed.{md,html,csv}."""
-    x, t, source = data_batch(synthetic=synthetic)
-    train = None
-    if not synthetic and source.startswith("MNIST"):
-        from comparisons.data import load_mnist
-
-        train = load_mnist(normalize=True, flatten=True, dtype="float64", progress=False)[0]
-    df, info = benchmark(x, t, naive_entries=naive_entries, train_iters=train_iters, train_data=train,
-                         repeats=repeats, progress=progress)
-    a = info["agree"]
-    naive_total = df["seconds per gradient"].iloc[0]
-    timed = ("it was timed over all entries" if info["naive_entries"] == info["entries"] else
-             f"it was timed over {info['naive_entries']:,} entries (a block of dense0.W) and extrapolated linearly "
-             "to all: every entry costs the same two forward passes")
-    intro = f"""\
-Seconds for one gradient of the textbook's TwoLayerNet (784-50-10, sigmoid, float64, {info['entries']:,}
-parameters) on one batch of 100 ({source}), h = 1e-4. "textbook loop" is
-`scratch.gradcheck.numerical_gradient` (one full forward pass and loss per perturbed entry, as the
-textbook's `numerical_gradient`); {timed}.
-"fast" is `scratch.fastgrad.fast_numerical_gradient`.
-
-The fast central difference agrees with the textbook loop on the timed entries to max abs {a.max_abs:.1e}
-({a.max_abs / info['scale']:.1e} of the largest gradient entry{'' if info['naive_entries'] == info['entries'] else
-' of dense0.W'}): the rounding of the loss, about ulp(L) / 2h. {info['train_iters']} iterations of
-numerical-gradient training took {info['train_secs']:.1f} s (the textbook loop: about
-{naive_total * info['train_iters'] / 60:.0f} min). Machine: {platform.machine()}, {os.cpu_count()} CPUs, NumPy
-{np.__version__}; load average {info['load']} when the timing ended. Each row but a once-only run is the best
-of several runs: other processes sharing the CPUs can only add time.
-"""
-    doc = Document("Numerical gradient speed: textbook loop vs fast path", intro)
-    doc.add("Seconds", table=df.round({"seconds measured": 4, "seconds per gradient": 4,
-                                       "speed-up vs textbook loop": 1}))
-    out_dir = Path(out_dir)
-    return [io.atomic_write(out_dir / "numgrad_speed.csv", lambda p: df.to_csv(p, index=False))] + \
-        doc.write(out_dir / "numgrad_speed")

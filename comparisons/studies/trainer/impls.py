@@ -44,7 +44,7 @@ class ScratchImpl:
     def evaluate(self, x, t) -> tuple[float, float]:
         total, correct = 0.0, 0
         for i in range(0, len(x), EVAL_BATCH):
-            logits = self.model.forward(x[i:i + EVAL_BATCH], training=False)
+            logits = self.model.infer(x[i:i + EVAL_BATCH])  # no backward follows: no guard to record
             total += float(self.loss.forward(logits, t[i:i + EVAL_BATCH])) * len(logits)
             correct += int((logits.argmax(1) == t[i:i + EVAL_BATCH]).sum())
         return total / len(x), correct / len(x)
