@@ -141,6 +141,43 @@ def test_bad_state_gradient_and_constructor_arguments():
         L.LSTM(3, 0)
 
 
+@pytest.mark.parametrize(("cls", "kw"), [(L.SimpleRNN, {}), (L.LSTM, {}), (L.GRU, {"reset_after": True}),
+                                         (L.GRU, {"reset_after": False})])
+def test_evaluation_forward_keeps_no_cache_and_a_backward_after_it_recomputes_one(cls, kw):
+    """An evaluation forward holds no per-step arrays; a backward after it gives exactly the
+    gradients of a training forward on the same input (the same operations rerun)."""
+    rng = np.random.default_rng(4)
+    layer = cls(3, 4, rng=rng, **kw)
+    x, other = rng.standard_normal((5, 6, 3)), rng.standard_normal((2, 3, 3))
+    states = tuple(rng.standard_normal((5, 4)) for _ in layer.state_names)
+    dy = rng.standard_normal((5, 4))
+    layer.forward(x, training=True, initial_state=states)
+    dx_train = layer.backward(dy)
+    grads = {k: v.copy() for k, v in layer.grads.items()}
+    layer.forward(other, training=True)  # a training cache of another shape, then an evaluation forward
+    layer.forward(x, training=False, initial_state=states)
+    assert layer._s is None and layer._xt is None
+    np.testing.assert_array_equal(layer.backward(dy), dx_train)
+    for k, g in grads.items():
+        np.testing.assert_array_equal(layer.grads[k], g)
+
+
+def test_returned_arrays_are_not_the_reused_work_arrays():
+    """Output, final states, dx and gradients of one call keep their values through the next calls."""
+    rng = np.random.default_rng(5)
+    lstm = L.LSTM(3, 4, rng=rng, return_sequences=True)
+    x1, x2 = rng.standard_normal((5, 6, 3)), rng.standard_normal((5, 6, 3))
+    y = lstm.forward(x1, training=True)
+    out = [y, *lstm.final_state, lstm.backward(rng.standard_normal(y.shape)), *lstm.grads.values(),
+           *lstm.d_initial_state]
+    kept = [a.copy() for a in out]
+    lstm.forward(x2, training=True)
+    lstm.backward(rng.standard_normal(y.shape))
+    lstm.forward(x2, training=False)
+    for a, b in zip(out, kept, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_float32_stays_float32():
     lstm = L.LSTM(3, 2, rng=np.random.default_rng(0), dtype="float32", return_sequences=True)
     x = np.random.default_rng(1).standard_normal((2, 4, 3)).astype(np.float32)
