@@ -37,9 +37,9 @@ the machine's state divided out. What changed since, each with the same bits as 
   pool of threads (NumPy releases the GIL in its loops and BLAS calls), each thread writing its own
   samples of outputs allocated once, the sums over the batch left in one thread. Alone on 2 cores,
   per batch of 100: convolution forward 3.1 -> 2.0 ms, max-pool forward 3.0 -> 1.2-1.7 ms and
-  backward 2.3 -> 1.3 ms. OpenBLAS's idle threads spin for 2^28 cycles after a product and held the
-  second core (a convolution after a Dense product: 3.6 ms with two batch threads, 2.2 ms with a
-  short spin), so the workers set `OPENBLAS_THREAD_TIMEOUT=4` (Machine below).
+  backward 2.3 -> 1.3 ms. Within a training step OpenBLAS's idle threads, spinning for 2^28 cycles
+  after each product, hold the second core (a convolution after a Dense product: 3.6 ms with two
+  batch threads, 2.2 ms with `OPENBLAS_THREAD_TIMEOUT=4`); the Machine section gives the trade-off.
 - **Optimizer step.** The optimizer classes call the update kernels directly (their arguments
   were checked once in `__init__`, not again for every parameter at every step), with one `errstate`
   per step: the step of mlp4x128_bn_dropout (18 arrays) about 30% shorter.
@@ -62,11 +62,15 @@ MACHINE = """\
 Collected inside the workers. Thread counts are set explicitly: the environment variables of
 every worker, plus `torch.set_num_threads` / `set_num_interop_threads` and TensorFlow's intra-op
 and inter-op pools, and `DLPARITY_THREADS` for scratch's batch threads. NumPy itself is
-single-threaded; its BLAS and scratch's Conv2D and MaxPool2D use the threads. `OPENBLAS_THREAD_TIMEOUT`
-is 4 unless the environment sets it: OpenBLAS's worker threads otherwise spin for 2^28 cycles
-(about 0.1 s) after every threaded product, holding the core that scratch's batch threads need next
-(measured on this machine: a Conv2D forward after a Dense product took 3.6 ms with two batch threads
-against 2.2 ms with the short spin); it does not touch PyTorch (MKL and OpenMP) or TensorFlow."""
+single-threaded; its BLAS and scratch's Conv2D, MaxPool2D and large ReLUs use the threads.
+`OPENBLAS_THREAD_TIMEOUT` is left as the environment gives it. It trades one model against
+another: OpenBLAS's worker threads spin for 2^28 cycles after every threaded product, holding the
+core that scratch's batch threads need next; `OPENBLAS_THREAD_TIMEOUT=4` lets them sleep at once but
+makes every product wake them. Measured on this machine, scratch float32, ms per training step,
+default -> 4: simple_convnet 14.2 -> 10.3, row_lstm 10.6 -> 15.3, mlp4x128_bn_dropout 1.4 -> 2.1,
+twolayer 0.54 -> 0.66 (a run of the whole benchmark with 4 put the convnet at 0.67 of PyTorch and
+row_lstm at 2.3). Set it for convolutional models; it does not touch PyTorch (MKL and OpenMP) or
+TensorFlow."""
 
 METHOD_TEMPLATE = """\
 - Each (model, implementation, dtype) runs in its own worker process, started and warmed up (10
