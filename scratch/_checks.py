@@ -12,6 +12,11 @@ import numpy as np
 
 FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
+#: Arrays of at least this many elements are checked for NaN and infinities by a matrix-vector
+#: product with zeros (see ``all_finite``); below it ``np.isfinite(x).all()`` is as fast.
+FAST_FINITE_MIN = 1 << 18
+_ZEROS = {dt: np.zeros(1024, dtype=dt) for dt in FLOAT_DTYPES}
+
 
 class NonFiniteError(ValueError):
     """An array that must be finite holds NaN or infinite values (a diverged training, bad data).
@@ -19,6 +24,24 @@ class NonFiniteError(ValueError):
     Raised where a result is checked: an optimizer step (naming the parameter and the step), a
     layer called directly or a model's output (naming the layer), a loss.
     """
+
+
+def all_finite(x: np.ndarray) -> bool:
+    """True if the float array ``x`` holds no NaN and no infinity.
+
+    A large contiguous array is checked by one BLAS product of its 1024-element rows with a
+    vector of zeros: every product x_i * 0 is 0 for a finite x_i and NaN for an infinite or NaN
+    one, so a row's result is NaN exactly when the row holds a non-finite value. It reads x once
+    and writes one value per row, where ``np.isfinite(x).all()`` writes a boolean array of x's
+    size first (about half the time for an MNIST evaluation batch of 1,000 images).
+    """
+    if x.size < FAST_FINITE_MIN or x.dtype not in FLOAT_DTYPES or not x.flags.c_contiguous:
+        return bool(np.isfinite(x).all())
+    flat = x.reshape(-1)
+    m = flat.size - flat.size % 1024
+    with np.errstate(invalid="ignore"):  # inf * 0 is NaN by design
+        rows = flat[:m].reshape(-1, 1024) @ _ZEROS[x.dtype]
+    return bool(np.isfinite(rows).all() and np.isfinite(flat[m:]).all())
 
 
 def check_finite_result(y: np.ndarray, what: str, hint: str = "") -> np.ndarray:
@@ -100,7 +123,7 @@ def check_array(
         if x.ndim not in allowed:
             want = " or ".join(f"{d}-D" for d in allowed)
             raise ValueError(f"{name}: expected a {want} array, got shape {x.shape}")
-    if finite and x.dtype.kind == "f" and not np.isfinite(x).all():
+    if finite and x.dtype.kind == "f" and not all_finite(x):
         bad = int(np.size(x) - np.count_nonzero(np.isfinite(x)))
         raise NonFiniteError(f"{name}: expected finite values, got {bad} NaN or infinite entries")
     return x

@@ -8,6 +8,22 @@ from scratch import parallel
 from scratch.layers.base import Layer
 
 
+def sigmoid(a: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """1 / (1 + exp(-a)) without overflow: exp is taken of -|a| only; ``out`` may be ``a`` itself.
+
+    With e = exp(-|a|): 1 / (1 + e) where a >= 0, e / (1 + e) elsewhere, as one quotient whose
+    numerator is max(e, [a >= 0]) (e <= 1, so the maximum picks 1 where a >= 0 and e elsewhere).
+    Seven passes over the array, in place where possible: a select by mask (``np.where``) costs more
+    than the exponential, and ``np.copysign(a, -1)`` (one pass for -|a|) has no vector loop.
+    """
+    e = np.abs(a, out=np.empty(a.shape, dtype=a.dtype))  # an array even for 0-d a
+    np.negative(e, out=e)
+    np.exp(e, out=e)
+    d = np.add(e, 1, out=np.empty_like(e))
+    np.maximum(e, a >= 0, out=e)
+    return np.divide(e, d, out=e if out is None else out)
+
+
 class _Elementwise(Layer):
     """Shared plumbing: cache what backward needs; dx is skipped when not needed."""
 
@@ -84,11 +100,7 @@ class Sigmoid(_Elementwise):
     _keeps = ("output",)
 
     def _f(self, x):
-        z = np.exp(-np.abs(x))  # in (0, 1]: never overflows
-        num = np.where(x >= 0, self.dtype.type(1), z)  # 1 or e^x (= z for x < 0)
-        z += 1
-        y = np.divide(num, z, out=num)  # num / (1 + z), in the buffer of num
-        self._y = y
+        y = self._y = sigmoid(x)
         return y
 
     def _df(self, dy):

@@ -62,7 +62,7 @@ class Dropout(Layer):
             self.mask = mask
         else:
             self._factor = one if self.inverted else one - self.dtype.type(self.rate)
-        y = x * self._factor
+        y = x.copy() if self._factor is one else x * self._factor  # x * 1 is x: a copy is the same bits
         self._out_shape = y.shape
         return y
 

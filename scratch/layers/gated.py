@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from scratch._checks import check_choice
-from scratch.layers.recurrent import _at, _Recurrent, _sigmoid
+from scratch.layers.activations import sigmoid as _sigmoid
+from scratch.layers.recurrent import _at, _Recurrent
 
 
 class LSTM(_Recurrent):

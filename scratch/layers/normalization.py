@@ -153,10 +153,11 @@ class BatchNorm(Layer):
             inv_std = inv_std.astype(self.dtype, copy=False)
         else:
             mu, var = self.buffers["running_mean"], self.buffers["running_var"]
-            xc = x2 - mu
             inv_std = 1 / np.sqrt(var + self.dtype.type(self.eps))
-            x_hat = xc * inv_std
-        y2 = self.params["gamma"] * x_hat + self.params["beta"]
+            x_hat = np.subtract(x2, mu)
+            x_hat *= inv_std  # (x - mu) * inv_std, in place: every temporary of a large batch is fresh memory
+        y2 = np.multiply(self.params["gamma"], x_hat)
+        y2 += self.params["beta"]  # gamma * x_hat + beta
         self._cache = (x_hat, inv_std, training, x.shape)
         y = self._from_2d(y2, x.shape)
         self._out_shape = y.shape

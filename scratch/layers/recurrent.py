@@ -52,21 +52,6 @@ from scratch._checks import check_array, check_finite_result, check_positive_int
 from scratch.layers.base import Layer
 
 
-def _sigmoid(a: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    """1 / (1 + exp(-a)) without overflow: exp is taken of -|a| only; ``out`` may be ``a`` itself.
-
-    With e = exp(-|a|): 1 / (1 + e) where a >= 0, e / (1 + e) elsewhere, as one quotient whose
-    numerator is max(e, [a >= 0]) (e <= 1, so the maximum picks 1 where a >= 0 and e elsewhere;
-    a select by mask would cost more than the exponential).
-    """
-    e = np.abs(a)
-    np.negative(e, out=e)
-    np.exp(e, out=e)
-    d = e + 1
-    np.maximum(e, a >= 0, out=e)
-    return np.divide(e, d, out=out)
-
-
 def _at(stack: np.ndarray, t: int) -> np.ndarray:
     """Slot t of a stacked buffer: every step's own (training) or two alternating ones (evaluation)."""
     return stack[t % len(stack)]
