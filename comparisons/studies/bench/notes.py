@@ -45,7 +45,31 @@ the machine's state divided out. What changed since, each with the same bits as 
   per step: the step of mlp4x128_bn_dropout (18 arrays) about 30% shorter.
 - **Evaluation.** `Sequential.infer` runs the evaluation forward without the two fingerprint passes
   (input and output) that guard a backward, which no evaluation runs; an evaluation Conv2D builds
-  its im2col matrix 1 MiB at a time per thread instead of 60 MB for 1,000 images."""
+  its im2col matrix 1 MiB at a time per thread instead of 60 MB for 1,000 images. Sigmoid takes
+  the recurrent layers' in-place form (`np.where` cost 2.5 times as much on 1,000 x 50), BatchNorm's
+  evaluation forward makes two temporaries instead of four, inverted Dropout's copies its input
+  instead of multiplying it by 1, and a large input is checked for NaN and infinities by one
+  product with a vector of zeros (half the time of `np.isfinite` on a batch of 1,000 images)."""
+
+LIMITS = """What keeps the targets that are not met out of reach with NumPy on this machine (measured apart
+from the run, scratch float32, both cores, nothing else running):
+
+- **Recurrent layers.** One LSTM evaluation forward of 1,000 images (28 steps) takes 47 ms: the
+  sigmoid gates 16 ms, tanh 10.5 ms, the recurrent products 7.3 ms, the other element-wise steps
+  4.4 ms, the input projection and copies the rest; PyTorch evaluates 1,000 images in about 19 ms.
+  NumPy's float32 `exp` and `tanh` are not the difference: 1.5 and 2.6 ns per value on one core
+  (196 and 329 us for 128,000 values), against PyTorch's 129 and 414 us on one thread. PyTorch
+  runs the gate arithmetic as one fused kernel on both cores; NumPy runs each of about a dozen
+  passes per step on one. Splitting each step's batch over scratch's threads (the same bits) gained
+  4-10% only: after every threaded recurrent product OpenBLAS's idle worker spins on the second
+  core (see Machine), and splitting the product as well would change the rounding (in OpenBLAS's
+  float32 kernel a product of 500 rows differs from the same rows of the 1,000-row product at every
+  split point tried, multiples of 8 and 16 included).
+- **Roofline.** The convolution's and the Dense layers' products alone reach 29% of the float32
+  ceiling even with every element-wise layer at zero cost (Layer by layer); 60% would need a
+  convolution that skips the im2col matrix and fuses the element-wise work, which NumPy cannot express.
+- **Intel.** Only this AMD EPYC machine was available: the ratios on an Intel processor (which
+  ranks the frameworks differently) are not measured here."""
 
 BEFORE_PROFILE = """\
 The same profile of the previous code (from the run of the Before and after table)."""

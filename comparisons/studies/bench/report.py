@@ -249,6 +249,7 @@ def document(df: pd.DataFrame, results: list[ConfigResult], meta: dict, before: 
     targets = targets_table(df)
     if len(targets):
         doc.add("Targets for scratch (float32)", notes.TARGETS, targets)
+        doc.add("What stands between scratch and the targets", notes.LIMITS)
     if before is not None and len(before):
         doc.add("Before and after", notes.BEFORE_AFTER, before_after(df, before))
     prof = profile_table(profile_rows(results))
