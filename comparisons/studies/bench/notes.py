@@ -51,7 +51,8 @@ the machine's state divided out. What changed since, each with the same bits as 
   instead of multiplying it by 1, and a large input is checked for NaN and infinities by one
   product with a vector of zeros (half the time of `np.isfinite` on a batch of 1,000 images)."""
 
-LIMITS = """What keeps the targets that are not met out of reach with NumPy on this machine (measured apart
+LIMITS = """\
+What keeps the targets that are not met out of reach with NumPy on this machine (measured apart
 from the run, scratch float32, both cores, nothing else running):
 
 - **Recurrent layers.** One LSTM evaluation forward of 1,000 images (28 steps) takes 47 ms: the
@@ -60,11 +61,21 @@ from the run, scratch float32, both cores, nothing else running):
   NumPy's float32 `exp` and `tanh` are not the difference: 1.5 and 2.6 ns per value on one core
   (196 and 329 us for 128,000 values), against PyTorch's 129 and 414 us on one thread. PyTorch
   runs the gate arithmetic as one fused kernel on both cores; NumPy runs each of about a dozen
-  passes per step on one. Splitting each step's batch over scratch's threads (the same bits) gained
-  4-10% only: after every threaded recurrent product OpenBLAS's idle worker spins on the second
-  core (see Machine), and splitting the product as well would change the rounding (in OpenBLAS's
-  float32 kernel a product of 500 rows differs from the same rows of the 1,000-row product at every
-  split point tried, multiples of 8 and 16 included).
+  passes per step on one. Splitting the batch in two halves, each run through all 28 steps by its
+  own thread, shows what stands in the way (LSTM layer, per 1,000 images in evaluation, per batch
+  of 100 in training):
+  - with OpenBLAS's two threads (as in this run): evaluation 46 ms whole, 44-47 ms split;
+    training 8.8-10.4 ms whole, 11.0-13.2 ms split. After every threaded product OpenBLAS's idle
+    worker spins on the second core (see Machine), where the second half runs;
+  - with `OPENBLAS_NUM_THREADS=1`: evaluation 50 ms whole, 27.5 ms split, 1.8 times faster; but
+    training still gains nothing (10.2 ms whole, 11.9 ms split and 12.0 ms with the halves one
+    after the other): at 50 samples a step is a few hundred short NumPy calls whose dispatch holds
+    Python's GIL, so the two threads take turns instead of overlapping;
+  - with `OPENBLAS_THREAD_TIMEOUT=4`: 94-153 ms, as the two threads wake OpenBLAS's pool in turn.
+
+  A split of the products would also move the float32 rounding: in OpenBLAS's float32 kernel a
+  product of 500 rows differs from the same rows of the 1,000-row product at every split point
+  tried (multiples of 8 and 16 included), so the results would depend on the thread count.
 - **Roofline.** The convolution's and the Dense layers' products alone reach 29% of the float32
   ceiling even with every element-wise layer at zero cost (Layer by layer); 60% would need a
   convolution that skips the im2col matrix and fuses the element-wise work, which NumPy cannot express.
