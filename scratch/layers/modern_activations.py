@@ -15,6 +15,7 @@ import numpy as np
 
 from scratch._checks import check_choice, check_real
 from scratch.layers.activations import _Elementwise
+from scratch.layers.activations import sigmoid as _sigmoid
 
 _ERFC = np.frompyfunc(math.erfc, 1, 1)  # the C library's erfc, element by element (NumPy has none)
 SQRT1_2 = math.sqrt(0.5)
@@ -25,12 +26,6 @@ GELU_TANH_COEFF = 0.044715
 def erfc(z: np.ndarray) -> np.ndarray:
     """The complementary error function of a float array, computed in float64 (about 1 ulp)."""
     return _ERFC(np.asarray(z, dtype=np.float64)).astype(np.float64)
-
-
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    """1 / (1 + e^-x) without overflow: exp is only taken of -|x|."""
-    z = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1 / (1 + z), z / (1 + z))
 
 
 class _Activation(_Elementwise):
