@@ -72,9 +72,9 @@ def test_results_table_ratios_and_targets():
     targets = report.targets_table(df)
     assert targets.to_dict("records") == [
         {"model": "twolayer", "measure": "epoch time / fastest peer (PyTorch loop)", "target": "<= 1.0",
-         "measured": "0.50", "met": "yes"},
+         "measured": "0.50", "per round [min, max]": "[0.50, 1.33]", "met": "yes"},  # 1/2, 0.5/1, 4/3
         {"model": "twolayer", "measure": "evaluation time / fastest peer", "target": "<= 1.0", "measured": "0.50",
-         "met": "yes"}]
+         "per round [min, max]": "[0.50, 0.50]", "met": "yes"}]
     before = df.assign(**{"epoch s (median)": df["epoch s (median)"] * 4, "epoch / torch": df["epoch / torch"] * 4})
     table = report.before_after(df, before)
     assert list(table["speed-up vs torch"]) == ["4.0x", "4.0x"]
@@ -91,6 +91,10 @@ def test_fastest_peer_and_roofline():
     assert df.loc["scratch", "fastest peer"] == "keras_loop"
     assert df.loc["scratch", "epoch / fastest peer"] == pytest.approx(1.5)
     assert df.loc["scratch", "eval / fastest peer"] == pytest.approx(0.5)  # evaluation: PyTorch is its fastest
+    # per-round ratios against the same peers: 1.5 / 1.0 for the epoch (Keras loop), 0.5 / 1.0 for evaluation
+    assert df.loc["scratch", ["epoch / fastest peer (round min)", "epoch / fastest peer (round max)"]].tolist() == \
+        pytest.approx([1.5, 1.5])
+    assert df.loc["scratch", "eval / fastest peer (round max)"] == pytest.approx(0.5)
     # 1e9 FLOP per step, 600 steps per epoch, 1.5 s per epoch: 400 GFLOP/s over a 120 GFLOP/s ceiling
     assert df.loc["scratch", "roofline"] == pytest.approx(400 / 120)
     met = report.targets_table(df.reset_index()).set_index("measure")["met"]

@@ -22,7 +22,11 @@ the best GFLOP/s of the BLAS ceiling below); and the convnet's peak memory at mo
 The thread count matters for the convnet: NumPy runs its element-wise work (ReLU, pooling, the
 im2col copy) on one core, so scratch's Conv2D and MaxPool2D split their batch over threads of their
 own (`scratch.parallel`, the same bits for any thread count), while PyTorch and TensorFlow spread
-every kernel over their pools; `--threads 1` compares all of them on one core."""
+every kernel over their pools; `--threads 1` compares all of them on one core.
+`measured` is the median time over the fastest peer's median time; `per round [min, max]` divides
+each round's time by the peer's time in the same round (the implementations of a model are timed
+one after the other in every round), so the machine's drift between rounds cancels: where that
+range straddles the target, another run can give the other verdict."""
 
 BEFORE_AFTER = """\
 The previous committed benchmark (`reports/benchmarks-before.csv` and its profile, the code of the

@@ -56,8 +56,38 @@ def results_table(results: list[ConfigResult], iterations: int, ceiling_rows: li
                                                                                            strict=True)]
     df["eval / fastest peer"] = [row["eval s (median)"] / e for (_, row), (_, _, e) in zip(df.iterrows(), peers,
                                                                                          strict=True)]
+    by_key = {(r.model, r.impl, r.dtype): r for r in results}
+    for what, attr in (("epoch", "train_seconds"), ("eval", "eval_seconds")):
+        spans = [_round_ratios(by_key, row, what, attr, df) for _, row in df.iterrows()]
+        df[f"{what} / fastest peer (round min)"] = [lo for lo, _ in spans]
+        df[f"{what} / fastest peer (round max)"] = [hi for _, hi in spans]
     df["roofline"] = df["train GFLOP/s"] / float32_ceiling(ceiling_rows or [])
     return df
+
+
+def _round_ratios(by_key: dict, row: pd.Series, what: str, attr: str, df: pd.DataFrame) -> tuple[float, float]:
+    """Min and max over the rounds of the row's time over its fastest peer's time in the same round.
+
+    Every round times all implementations of a model one after the other, so a round's ratio
+    divides out the machine's drift between rounds; the spread of these ratios says how far a
+    verdict on the median could move in another run."""
+    peer = _peer_key(df, row, what)
+    mine, theirs = by_key.get((row["model"], row["impl"], row["dtype"])), by_key.get(peer)
+    if mine is None or theirs is None:
+        return float("nan"), float("nan")
+    ratios = [a / b for a, b in zip(getattr(mine, attr), getattr(theirs, attr), strict=False)]
+    return (min(ratios), max(ratios)) if ratios else (float("nan"), float("nan"))
+
+
+def _peer_key(df: pd.DataFrame, row: pd.Series, what: str) -> tuple[str, str, str] | None:
+    """(model, impl, dtype) of the fastest framework for the row's epoch or evaluation time, chosen
+    as ``_fastest_peer`` chooses it."""
+    col = "epoch s (median)" if what == "epoch" else "eval s (median)"
+    for dtype in (row["dtype"], "float32"):
+        hit = df[(df["model"] == row["model"]) & df["impl"].isin(PEERS) & (df["dtype"] == dtype)]
+        if len(hit):
+            return row["model"], str(hit.loc[hit[col].idxmin(), "impl"]), dtype
+    return None
 
 
 def _fastest_peer(df: pd.DataFrame, row: pd.Series) -> tuple[str, float, float]:
@@ -109,10 +139,12 @@ def targets_table(df: pd.DataFrame) -> pd.DataFrame:
     convnet's roofline fraction and peak RSS."""
     rows = []
 
-    def add(model: str, measure: str, target: float, value: float, higher_is_better: bool = False) -> None:
+    def add(model: str, measure: str, target: float, value: float, higher_is_better: bool = False,
+            rounds: tuple[float, float] | None = None) -> None:
         met = value >= target if higher_is_better else value <= target
+        span = "-" if rounds is None or pd.isna(rounds[0]) else f"[{rounds[0]:.2f}, {rounds[1]:.2f}]"
         rows.append({"model": model, "measure": measure, "target": f"{'>=' if higher_is_better else '<='} {target:.1f}",
-                     "measured": f"{value:.2f}", "met": "yes" if met else "NO"})
+                     "measured": f"{value:.2f}", "per round [min, max]": span, "met": "yes" if met else "NO"})
 
     for model, target in TARGETS.items():
         hit = df[(df["model"] == model) & (df["impl"] == "scratch") & (df["dtype"] == "float32")]
@@ -120,13 +152,19 @@ def targets_table(df: pd.DataFrame) -> pd.DataFrame:
             continue
         row = hit.iloc[0]
         peer = LABELS.get(row["fastest peer"], row["fastest peer"])
-        add(model, f"epoch time / fastest peer ({peer})", target, float(row["epoch / fastest peer"]))
-        add(model, "evaluation time / fastest peer", 1.0, float(row["eval / fastest peer"]))
+        add(model, f"epoch time / fastest peer ({peer})", target, float(row["epoch / fastest peer"]),
+            rounds=_span(row, "epoch"))
+        add(model, "evaluation time / fastest peer", 1.0, float(row["eval / fastest peer"]), rounds=_span(row, "eval"))
         if model in ROOFLINE_TARGETS and not pd.isna(row["roofline"]):
             add(model, "train GFLOP/s / float32 ceiling", ROOFLINE_TARGETS[model], float(row["roofline"]), True)
         if model == "simple_convnet":
             add(model, "peak RSS / PyTorch", 1.0, float(row["RSS / torch"]))
     return pd.DataFrame(rows)
+
+
+def _span(row: pd.Series, what: str) -> tuple[float, float] | None:
+    lo, hi = f"{what} / fastest peer (round min)", f"{what} / fastest peer (round max)"
+    return (float(row[lo]), float(row[hi])) if lo in row else None
 
 
 def before_after(df: pd.DataFrame, before: pd.DataFrame) -> pd.DataFrame:
