@@ -80,8 +80,8 @@ def _round_ratios(by_key: dict, row: pd.Series, what: str, attr: str, df: pd.Dat
 
 
 def _peer_key(df: pd.DataFrame, row: pd.Series, what: str) -> tuple[str, str, str] | None:
-    """(model, impl, dtype) of the fastest framework for the row's epoch or evaluation time, chosen
-    as ``_fastest_peer`` chooses it."""
+    """(model, impl, dtype) of the framework with the shortest median epoch (``what="epoch"``) or
+    evaluation (``"eval"``) time for the row's model, in the row's dtype, else in float32."""
     col = "epoch s (median)" if what == "epoch" else "eval s (median)"
     for dtype in (row["dtype"], "float32"):
         hit = df[(df["model"] == row["model"]) & df["impl"].isin(PEERS) & (df["dtype"] == dtype)]
@@ -94,12 +94,15 @@ def _fastest_peer(df: pd.DataFrame, row: pd.Series) -> tuple[str, float, float]:
     """(implementation, epoch s, eval s) of the fastest framework in the run for the row's model and
     dtype (float32 when no framework ran in the row's dtype); epoch and evaluation each take their own
     fastest."""
-    for dtype in (row["dtype"], "float32"):
-        hit = df[(df["model"] == row["model"]) & df["impl"].isin(PEERS) & (df["dtype"] == dtype)]
-        if len(hit):
-            best = hit.loc[hit["epoch s (median)"].idxmin()]
-            return str(best["impl"]), float(best["epoch s (median)"]), float(hit["eval s (median)"].min())
-    return "", float("nan"), float("nan")
+    epoch, ev = _peer_key(df, row, "epoch"), _peer_key(df, row, "eval")
+    if epoch is None or ev is None:
+        return "", float("nan"), float("nan")
+    return epoch[1], _at_key(df, epoch, "epoch s (median)"), _at_key(df, ev, "eval s (median)")
+
+
+def _at_key(df: pd.DataFrame, key: tuple[str, str, str], col: str) -> float:
+    model, impl, dtype = key
+    return float(df.loc[(df["model"] == model) & (df["impl"] == impl) & (df["dtype"] == dtype), col].iloc[0])
 
 
 def _torch(df: pd.DataFrame, row: pd.Series, col: str) -> float:
